@@ -1,0 +1,128 @@
+/**
+ * Authentication and authorization for every API route that names an action in its config:
+ * 1. a token (`X-Auth-Token`) or an SDK-HMAC-SHA256 signature over the raw request bytes (401),
+ * 2. the path's project must belong to the caller (403; a token only for its own project),
+ * 3. the caller's policy must allow the route's action (403 naming the action).
+ * Routes opt out only by declaring `config: { public: true }` (health, console assets, token issue).
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { verifySignature } from '../crypto/signing.js';
+import { Errors, ServiceError } from '../domain/errors.js';
+import { isAllowed } from '../domain/permissions.js';
+import type { Actor } from '../services/actor.js';
+import type { IdentityProvider, Principal } from '../services/identity.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The permission name this route checks (`dws:cluster:getEncryptInfo`, ...). */
+    action?: string;
+    /** No authentication at all. */
+    public?: boolean;
+  }
+  interface FastifyRequest {
+    actor?: Actor;
+    /** The exact request body bytes, kept for signature verification. */
+    rawBody?: Buffer;
+    /** Set when the body was not valid JSON; reported after authentication so strangers learn nothing. */
+    bodyParseError?: boolean;
+  }
+}
+
+const PROJECT_ID = /^[0-9a-f]{32}$/;
+
+const SIGNATURE_FAILURES = {
+  missing: Errors.AUTH_MISSING,
+  malformed: Errors.AUTH_MALFORMED,
+  bad_date: Errors.AUTH_DATE,
+  expired: Errors.AUTH_DATE,
+  bad_signature: Errors.AUTH_SIGNATURE,
+  content_hash_mismatch: Errors.AUTH_CONTENT_HASH,
+} as const;
+
+export interface AuthOptions {
+  identities: IdentityProvider;
+  windowMs: number;
+  now?: () => number;
+}
+
+/** Registers the raw-body JSON parser and the authentication hook on `app` (call before routes). */
+export function registerAuthentication(app: FastifyInstance, options: AuthOptions): void {
+  const now = options.now ?? Date.now;
+
+  // JSON bodies are parsed here so that the exact bytes stay available for signature verification.
+  // An empty body is no body (official clients send Content-Type on body-less POSTs such as rotate-key).
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const raw = body as Buffer;
+    request.rawBody = raw;
+    if (raw.length === 0) return done(null, undefined);
+    try {
+      done(null, JSON.parse(raw.toString('utf8')));
+    } catch {
+      request.bodyParseError = true;
+      done(null, undefined);
+    }
+  });
+
+  app.addHook('preValidation', async (request) => {
+    const config = request.routeOptions.config;
+    if (config.public || !config.action) return;
+    const { principal, tokenProjectId, accessKey } = await authenticate(request, options, now());
+    const projectId = (request.params as { project_id?: string } | undefined)?.project_id;
+    if (projectId === undefined)
+      throw new Error(`route ${request.routeOptions.url} has an action but no project_id`);
+    if (!PROJECT_ID.test(projectId)) throw new ServiceError(Errors.INVALID_PROJECT_ID);
+    const owns =
+      tokenProjectId !== undefined ? tokenProjectId === projectId : principal.projectIds.has(projectId);
+    if (!owns)
+      throw new ServiceError(Errors.PROJECT_FORBIDDEN, `The caller has no access to project ${projectId}.`);
+    if (!isAllowed(principal.policy, config.action)) {
+      throw new ServiceError(Errors.ACTION_FORBIDDEN, `The caller lacks the permission ${config.action}.`);
+    }
+    request.actor = {
+      domainId: principal.domainId,
+      projectId,
+      userName: principal.userName,
+      requestId: request.id,
+      ...(accessKey ? { accessKey } : {}),
+    };
+    if (request.bodyParseError) throw new ServiceError(Errors.MALFORMED_JSON);
+  });
+}
+
+async function authenticate(
+  request: FastifyRequest,
+  options: AuthOptions,
+  now: number,
+): Promise<{ principal: Principal; tokenProjectId?: string; accessKey?: string }> {
+  const token = request.headers['x-auth-token'];
+  if (typeof token === 'string' && token !== '') {
+    const found = await options.identities.findToken(token);
+    if (!found) throw new ServiceError(Errors.AUTH_TOKEN);
+    return { principal: found.principal, tokenProjectId: found.projectId };
+  }
+  const url = request.raw.url ?? '/';
+  const queryAt = url.indexOf('?');
+  const result = verifySignature({
+    method: request.method,
+    rawPath: queryAt < 0 ? url : url.slice(0, queryAt),
+    rawQuery: queryAt < 0 ? '' : url.slice(queryAt + 1),
+    headers: request.headers as Record<string, string>,
+    body: request.rawBody ?? EMPTY,
+    now,
+    windowMs: options.windowMs,
+    lookupSecret: (ak) => options.identities.findAccessKey(ak)?.secret,
+  });
+  if (!result.ok) throw new ServiceError(SIGNATURE_FAILURES[result.reason]);
+  const identity = options.identities.findAccessKey(result.ak);
+  if (!identity) throw new ServiceError(Errors.AUTH_SIGNATURE);
+  return { principal: identity.principal, accessKey: result.ak };
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** The actor of an authenticated request (routes with an action always have one). */
+export function actorOf(request: FastifyRequest): Actor {
+  if (!request.actor) throw new Error('route used without authentication');
+  return request.actor;
+}

@@ -1,0 +1,200 @@
+/** The DWS wire surface: cluster encryption (contract §1-§4) and the clusters it needs (§5). */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { Errors, ServiceError } from '../../domain/errors.js';
+import { formatRotateTime } from '../../domain/time.js';
+import type { ClusterService } from '../../services/clusters.js';
+import { actorOf } from '../auth.js';
+import { errorResponses, ProjectParams } from '../common-schemas.js';
+import {
+  ClusterDetailBody,
+  ClusterList,
+  ClusterParams,
+  CreateClusterBody,
+  CreateClusterResult,
+  EncryptBody,
+  EncryptInfo,
+  JobDetail,
+  JobIdBody,
+  JobParams,
+  RotateBody,
+  RotateResult,
+} from './schemas.js';
+import { clusterView, encryptInfoView, jobView } from './views.js';
+
+export interface DwsRoutesOptions {
+  clusters: ClusterService;
+}
+
+export const dwsRoutes: FastifyPluginAsyncTypebox<DwsRoutesOptions> = async (app, { clusters }) => {
+  app.get(
+    '/v1/:project_id/clusters/:cluster_id/encrypt-info',
+    {
+      config: { action: 'dws:cluster:getEncryptInfo' },
+      schema: {
+        operationId: 'ShowClusterEncryptInfo',
+        tags: ['dws'],
+        params: ClusterParams,
+        response: { 200: EncryptInfo, ...errorResponses() },
+      },
+    },
+    async (request) =>
+      encryptInfoView(await clusters.encryptInfo(actorOf(request), request.params.cluster_id)),
+  );
+
+  app.post(
+    '/v2/:project_id/clusters/:cluster_id/encrypt',
+    {
+      config: { action: 'dws:cluster:encrypt' },
+      schema: {
+        operationId: 'EncryptCluster',
+        tags: ['dws'],
+        params: ClusterParams,
+        body: EncryptBody,
+        response: { 200: JobIdBody, ...errorResponses() },
+      },
+    },
+    async (request) => {
+      const { master_key_id, master_key_name, crypt_algorithm } = request.body.encrypt;
+      const jobId = await clusters.startEncryption(actorOf(request), request.params.cluster_id, {
+        masterKeyId: master_key_id,
+        cryptAlgorithm: crypt_algorithm,
+        ...(master_key_name !== undefined ? { masterKeyName: master_key_name } : {}),
+      });
+      return { job_id: jobId };
+    },
+  );
+
+  app.post(
+    '/v1/:project_id/clusters/:cluster_id/rotate-key',
+    {
+      config: { action: 'dws:cluster:rotateKey' },
+      schema: {
+        operationId: 'RotateKey',
+        tags: ['dws'],
+        params: ClusterParams,
+        body: RotateBody,
+        response: { 200: RotateResult, ...errorResponses() },
+      },
+    },
+    async (request) => {
+      const result = await clusters.rotateKey(
+        actorOf(request),
+        request.params.cluster_id,
+        request.body?.master_key_id,
+      );
+      return {
+        master_key_name: result.masterKeyName,
+        cluster_id: result.clusterId,
+        rotate_key_time: formatRotateTime(result.rotatedAt),
+      };
+    },
+  );
+
+  app.get(
+    '/v1.0/:project_id/job/:job_id',
+    {
+      config: { action: 'dws:service:listJobDetail' },
+      schema: {
+        operationId: 'ListJobDetails',
+        tags: ['dws'],
+        params: JobParams,
+        response: { 200: JobDetail, ...errorResponses() },
+      },
+    },
+    async (request) => jobView(await clusters.getJob(actorOf(request), request.params.job_id)),
+  );
+
+  app.post(
+    '/v2/:project_id/clusters',
+    {
+      config: { action: 'dws:openAPICluster:create' },
+      schema: {
+        operationId: 'CreateCluster',
+        tags: ['dws'],
+        params: ProjectParams,
+        body: CreateClusterBody,
+        response: { 200: CreateClusterResult, ...errorResponses() },
+      },
+    },
+    async (request) => {
+      const { cluster } = request.body;
+      const { db_password, guest_agent_version, master_key_id, master_key_name, crypt_algorithm, ...spec } =
+        cluster;
+      if ((master_key_id === undefined) !== (crypt_algorithm === undefined)) {
+        throw new ServiceError(Errors.MASTER_KEY_REQUIRED);
+      }
+      const row = await clusters.createCluster(actorOf(request), {
+        name: cluster.name,
+        datastoreVersion: cluster.datastore_version,
+        dbPassword: db_password,
+        spec,
+        ...(guest_agent_version !== undefined ? { guestAgentVersion: guest_agent_version } : {}),
+        ...(master_key_id !== undefined && crypt_algorithm !== undefined
+          ? {
+              encryption: {
+                masterKeyId: master_key_id,
+                cryptAlgorithm: crypt_algorithm,
+                ...(master_key_name !== undefined ? { masterKeyName: master_key_name } : {}),
+              },
+            }
+          : {}),
+      });
+      return { cluster: { id: row.id } };
+    },
+  );
+
+  app.get(
+    '/v1.0/:project_id/clusters',
+    {
+      config: { action: 'dws:openAPICluster:list' },
+      schema: {
+        operationId: 'ListClusters',
+        tags: ['dws'],
+        params: ProjectParams,
+        response: { 200: ClusterList, ...errorResponses() },
+      },
+    },
+    async (request) => {
+      const rows = await clusters.listClusters(actorOf(request));
+      return { clusters: rows.map(clusterView), count: rows.length };
+    },
+  );
+
+  app.get(
+    '/v1.0/:project_id/clusters/:cluster_id',
+    {
+      config: { action: 'dws:openAPICluster:getDetail' },
+      schema: {
+        operationId: 'ShowClusterDetail',
+        tags: ['dws'],
+        params: ClusterParams,
+        response: { 200: ClusterDetailBody, ...errorResponses() },
+      },
+    },
+    async (request) => ({
+      cluster: clusterView(await clusters.showCluster(actorOf(request), request.params.cluster_id)),
+    }),
+  );
+
+  app.delete(
+    '/v1.0/:project_id/clusters/:cluster_id',
+    {
+      config: { action: 'dws:openAPICluster:delete' },
+      schema: {
+        operationId: 'DeleteCluster',
+        tags: ['dws'],
+        params: ClusterParams,
+        body: Type.Union([
+          Type.Object({ keep_last_manual_snapshot: Type.Optional(Type.Integer({ minimum: 0 })) }),
+          Type.Null(),
+        ]),
+        response: { 202: Type.Object({}), ...errorResponses() },
+      },
+    },
+    async (request, reply) => {
+      await clusters.deleteCluster(actorOf(request), request.params.cluster_id);
+      return reply.code(202).send({});
+    },
+  );
+};

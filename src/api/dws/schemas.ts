@@ -1,0 +1,120 @@
+/** TypeBox schemas of the DWS routes (contract §1-§5). Response schemas also keep internals off the wire. */
+import { Type } from '@sinclair/typebox';
+import { Nullable, ProjectId, Uuid } from '../common-schemas.js';
+
+export const ClusterParams = Type.Object({ project_id: ProjectId, cluster_id: Uuid });
+export const JobParams = Type.Object({ project_id: ProjectId, job_id: Uuid });
+
+const NullableString = Nullable(Type.String());
+const CryptAlgorithm = Type.Union([Type.Literal('generalCipher'), Type.Literal('SMcompatible')]);
+
+export const EncryptInfo = Type.Object({
+  id: NullableString,
+  cluster_id: NullableString,
+  master_key_id: NullableString,
+  master_key_name: NullableString,
+  last_rotate_key_time: NullableString,
+  crypt_algorithm: NullableString,
+});
+
+export const EncryptBody = Type.Object({
+  encrypt: Type.Object({
+    master_key_id: Uuid,
+    master_key_name: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+    crypt_algorithm: CryptAlgorithm,
+  }),
+});
+export const JobIdBody = Type.Object({ job_id: Type.String() });
+
+export const RotateBody = Type.Union([Type.Object({ master_key_id: Type.Optional(Uuid) }), Type.Null()]);
+export const RotateResult = Type.Object({
+  master_key_name: Type.String(),
+  cluster_id: Type.String(),
+  rotate_key_time: Type.String(),
+});
+
+export const JobDetail = Type.Object({
+  job_id: Type.String(),
+  job_name: Type.String(),
+  begin_time: NullableString,
+  end_time: NullableString,
+  status: Type.String(),
+  failed_code: NullableString,
+  failed_detail: NullableString,
+  progress: Type.String(),
+});
+
+const Tag = Type.Object({
+  key: Type.String({ minLength: 1, maxLength: 128 }),
+  value: Type.String({ maxLength: 255 }),
+});
+
+export const CreateClusterBody = Type.Object({
+  cluster: Type.Object({
+    name: Type.String({
+      pattern: '^[A-Za-z][A-Za-z0-9_-]{3,63}$',
+      description: '4-64 characters: a letter, then letters, digits, - or _',
+    }),
+    flavor: Type.String({ minLength: 1, maxLength: 64 }),
+    num_node: Type.Integer({ minimum: 1, maximum: 256 }),
+    num_cn: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
+    db_name: Type.String({ minLength: 1, maxLength: 64 }),
+    db_password: Type.String({ minLength: 8, maxLength: 32 }),
+    db_port: Type.Optional(Type.Integer({ minimum: 8000, maximum: 30000 })),
+    availability_zones: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 3 })),
+    vpc_id: Type.String({ minLength: 1, maxLength: 64 }),
+    subnet_id: Type.String({ minLength: 1, maxLength: 64 }),
+    security_group_id: Type.Optional(Type.String({ maxLength: 64 })),
+    datastore_version: Type.String({ minLength: 1, maxLength: 32 }),
+    volume: Type.Optional(
+      Type.Object({ volume: Type.String({ maxLength: 32 }), capacity: Type.Integer({ minimum: 1 }) }),
+    ),
+    enterprise_project_id: Type.Optional(Type.String({ maxLength: 64 })),
+    tags: Type.Optional(Type.Array(Tag, { maxItems: 20 })),
+    master_key_id: Type.Optional(Uuid),
+    master_key_name: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+    crypt_algorithm: Type.Optional(CryptAlgorithm),
+    guest_agent_version: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 32,
+        description: 'Extension of this product: the cluster guestAgent version.',
+      }),
+    ),
+  }),
+});
+export const CreateClusterResult = Type.Object({ cluster: Type.Object({ id: Type.String() }) });
+
+const Endpoint = Type.Object({ connect_info: Type.String(), jdbc_url: Type.String() });
+const Node = Type.Object({ id: Type.String(), status: Type.String() });
+
+const clusterFields = {
+  id: Type.String(),
+  name: Type.String(),
+  status: Type.String(),
+  version: Type.String(),
+  created: Type.String(),
+  updated: Type.String(),
+  port: Type.Integer(),
+  endpoints: Type.Array(Endpoint),
+  nodes: Type.Array(Node),
+  tags: Type.Array(Tag),
+  user_name: Type.String(),
+  number_of_node: Type.Integer(),
+  availability_zone: Type.String(),
+  enterprise_project_id: Type.String(),
+  node_type: Type.String(),
+  vpc_id: Type.String(),
+  subnet_id: Type.String(),
+  security_group_id: Type.String(),
+  sub_status: Type.String(),
+  task_status: Type.String(),
+  action_progress: Type.Record(Type.String(), Type.String()),
+  failed_reasons: Type.Record(Type.String(), Type.Unknown()),
+  datastore_version: Type.String(),
+  guest_agent_version: Type.String(),
+  encrypted: Type.Boolean(),
+};
+export const ClusterInfo = Type.Object(clusterFields);
+export const ClusterList = Type.Object({ clusters: Type.Array(ClusterInfo), count: Type.Integer() });
+export const ClusterDetailBody = Type.Object({ cluster: ClusterInfo });

@@ -1,0 +1,110 @@
+/**
+ * The one place where refusals become the contract's error format `{"error_code", "error_msg"}`:
+ * ServiceErrors from the domain, Fastify's own errors (validation, body limits, content types), and
+ * unknown routes. 5xx answers never show internals; they are logged with the request.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type ErrorDef, Errors, renderCode, ServiceError, type Surface } from '../domain/errors.js';
+
+export interface ErrorBody {
+  error_code: string;
+  error_msg: string;
+}
+
+/** Which service's prefix a URL's errors carry. */
+export function surfaceOf(url: string): Surface {
+  if (url.startsWith('/v3/')) return 'IAM';
+  // /v1.0/{project_id}/kms/...
+  const kms = url.indexOf('/kms/');
+  if (url.startsWith('/v1.0/') && kms > 0 && kms <= 40) return 'KMS';
+  return 'DWS';
+}
+
+export function sendError(reply: FastifyReply, def: ErrorDef, message: string): FastifyReply {
+  const body: ErrorBody = { error_code: renderCode(def, surfaceOf(reply.request.url)), error_msg: message };
+  return reply.code(def.status).type('application/json; charset=utf-8').send(body);
+}
+
+/** Maps an ajv validation error to the most specific catalogue entry. */
+function validationError(error: FastifyError): ServiceError {
+  const first = error.validation?.[0];
+  const where = error.validationContext ?? 'body';
+  const path = first?.instancePath ? first.instancePath.replace(/^\//, '').replace(/\//g, '.') : '';
+  const missing = (first?.params as { missingProperty?: string } | undefined)?.missingProperty;
+  const extra = (first?.params as { additionalProperty?: string } | undefined)?.additionalProperty;
+  if (where === 'params' && path === 'project_id') return new ServiceError(Errors.INVALID_PROJECT_ID);
+  if (where === 'params' && path !== '')
+    return new ServiceError(Errors.INVALID_RESOURCE_ID, `${path} must be a UUID.`);
+  const field = [path, missing ?? extra].filter(Boolean).join('.');
+  let reason: string;
+  if (missing) reason = `${where} is missing the required field ${field}.`;
+  else if (extra) reason = `${where} has an unknown field ${field}.`;
+  else reason = `${where}${field ? ` field ${field}` : ''} ${first?.message ?? 'is invalid'}.`;
+  return new ServiceError(Errors.INVALID_PARAMETER, reason);
+}
+
+function toServiceError(error: FastifyError): ServiceError | null {
+  if (error instanceof ServiceError) return error;
+  if (error.validation) return validationError(error);
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ServiceError(Errors.BODY_TOO_LARGE);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new ServiceError(Errors.UNSUPPORTED_MEDIA_TYPE);
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new ServiceError(Errors.MALFORMED_JSON);
+    case 'FST_ERR_BAD_URL':
+    case 'FST_ERR_ASYNC_CONSTRAINT':
+      return new ServiceError(Errors.INVALID_PARAMETER, 'The request URL is malformed.');
+  }
+  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+    return new ServiceError(Errors.INVALID_PARAMETER, error.message);
+  }
+  return null;
+}
+
+/** Errors raised by the store when the database cannot be reached or written. */
+export function isStoreUnavailable(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code ?? '';
+  return (
+    [
+      'SQLITE_READONLY',
+      'SQLITE_FULL',
+      'SQLITE_IOERR',
+      'SQLITE_CANTOPEN',
+      'SQLITE_BUSY',
+      'ECONNREFUSED',
+      'ECONNRESET',
+      'ETIMEDOUT',
+      '57P01',
+      '57P03',
+      '08006',
+      '08001',
+      '08003',
+    ].some((c) => code.startsWith(c)) ||
+    /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/.test(
+      String((error as Error)?.message),
+    )
+  );
+}
+
+export function registerErrorHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const known = toServiceError(error);
+    if (known) {
+      if (known.def.status >= 500) request.log.error({ err: error }, 'request failed');
+      return sendError(reply, known.def, known.message);
+    }
+    if (isStoreUnavailable(error)) {
+      request.log.error({ err: error }, 'store unavailable');
+      return sendError(reply, Errors.STORE_UNAVAILABLE, Errors.STORE_UNAVAILABLE.message);
+    }
+    request.log.error({ err: error }, 'unexpected error');
+    return sendError(reply, Errors.INTERNAL, Errors.INTERNAL.message);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, Errors.ROUTE_NOT_FOUND, `No such API: ${request.method} ${request.url.split('?')[0]}.`),
+  );
+}

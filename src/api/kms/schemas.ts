@@ -1,0 +1,105 @@
+/** TypeBox schemas of the KMS subset (contract §6). Official clients send numbers as strings; both are accepted. */
+import { Type } from '@sinclair/typebox';
+import { Uuid } from '../common-schemas.js';
+
+/** An integer or a string of digits (official clients send "64", "512", "7"). */
+export const IntegerLike = Type.Union([
+  Type.Integer({ minimum: 0 }),
+  Type.String({ pattern: '^[0-9]{1,9}$' }),
+]);
+const Sequence = Type.Optional(Type.String({ maxLength: 36 }));
+const Aad = Type.Optional(Type.String({ maxLength: 128 }));
+const Hex = (maxLength: number) => Type.String({ pattern: '^([0-9a-fA-F]{2})+$', maxLength });
+
+export const CreateKeyBody = Type.Object({
+  key_alias: Type.String({ minLength: 1, maxLength: 255 }),
+  key_spec: Type.Optional(Type.String({ maxLength: 64 })),
+  key_usage: Type.Optional(Type.Union([Type.Literal('ENCRYPT_DECRYPT')])),
+  key_description: Type.Optional(Type.String({ maxLength: 255 })),
+  origin: Type.Optional(Type.Literal('kms')),
+  enterprise_project_id: Type.Optional(Type.String({ maxLength: 64 })),
+  sequence: Sequence,
+});
+export const KeyIdBody = Type.Object({ key_id: Uuid, sequence: Sequence });
+export const ScheduleDeletionBody = Type.Object({
+  key_id: Uuid,
+  pending_days: IntegerLike,
+  sequence: Sequence,
+});
+export const ListKeysBody = Type.Object({
+  limit: Type.Optional(IntegerLike),
+  marker: Type.Optional(Type.String({ maxLength: 64 })),
+  key_state: Type.Optional(Type.Union(['1', '2', '3', '4', '5'].map((s) => Type.Literal(s)))),
+  key_spec: Type.Optional(Type.String({ maxLength: 64 })),
+  enterprise_project_id: Type.Optional(Type.String({ maxLength: 64 })),
+  sequence: Sequence,
+});
+export const CreateDataKeyBody = Type.Object({
+  key_id: Uuid,
+  key_spec: Type.Optional(Type.Union([Type.Literal('AES_256'), Type.Literal('AES_128')])),
+  datakey_length: Type.Optional(IntegerLike),
+  additional_authenticated_data: Aad,
+  sequence: Sequence,
+});
+export const EncryptDataKeyBody = Type.Object({
+  key_id: Uuid,
+  plain_text: Hex(2 * (1024 + 32)),
+  datakey_plain_length: IntegerLike,
+  additional_authenticated_data: Aad,
+  sequence: Sequence,
+});
+export const DecryptDataKeyBody = Type.Object({
+  key_id: Uuid,
+  cipher_text: Hex(8192),
+  datakey_cipher_length: IntegerLike,
+  additional_authenticated_data: Aad,
+  sequence: Sequence,
+});
+
+export const KeyDetails = Type.Object({
+  key_id: Type.String(),
+  domain_id: Type.String(),
+  key_alias: Type.String(),
+  realm: Type.String(),
+  key_spec: Type.String(),
+  key_usage: Type.String(),
+  key_description: Type.String(),
+  creation_date: Type.String(),
+  scheduled_deletion_date: Type.String(),
+  key_state: Type.String(),
+  default_key_flag: Type.String(),
+  key_type: Type.String(),
+  expiration_time: Type.String(),
+  origin: Type.String(),
+  key_rotation_enabled: Type.String(),
+});
+export const KeyInfoBody = Type.Object({ key_info: KeyDetails });
+export const CreateKeyResult = Type.Object({
+  key_info: Type.Object({ key_id: Type.String(), domain_id: Type.String() }),
+});
+export const KeyStateResult = Type.Object({
+  key_info: Type.Object({ key_id: Type.String(), key_state: Type.String() }),
+});
+export const DeletionResult = Type.Object({ key_id: Type.String(), key_state: Type.String() });
+export const ListKeysResult = Type.Object({
+  keys: Type.Array(Type.String()),
+  key_details: Type.Array(KeyDetails),
+  next_marker: Type.String(),
+  truncated: Type.String(),
+  total: Type.Integer(),
+});
+export const CreateDataKeyResult = Type.Object({
+  key_id: Type.String(),
+  plain_text: Type.String(),
+  cipher_text: Type.String(),
+});
+export const EncryptDataKeyResult = Type.Object({
+  key_id: Type.String(),
+  cipher_text: Type.String(),
+  datakey_length: Type.String(),
+});
+export const DecryptDataKeyResult = Type.Object({
+  data_key: Type.String(),
+  datakey_length: Type.String(),
+  datakey_dgst: Type.String(),
+});

@@ -1,0 +1,83 @@
+/**
+ * Configuration from the environment, read once at start-up (never at import time) and validated:
+ * a bad value stops the service with a message naming the variable.
+ */
+import { join, resolve } from 'node:path';
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** `sqlite:<path>` (default: <dataDir>/dws-encryption.db) or `postgres://...`. */
+  databaseUrl: string;
+  logLevel: string;
+  /** Base64 of 32 bytes; when absent a key file in dataDir is used (SQLite mode only). */
+  rootKey: string | undefined;
+  bootstrap: { ak: string | undefined; sk: string | undefined; projectId: string | undefined };
+  /** How long an encryption conversion takes. */
+  encryptJobSeconds: number;
+  /** How long a new cluster stays CREATING before it is AVAILABLE (0: immediately). */
+  clusterCreateSeconds: number;
+  /** Job lease: how long an instance may hold a job without renewing it before another takes over. */
+  jobLeaseSeconds: number;
+  /** How often the runner looks for claimable jobs. */
+  jobPollMs: number;
+  /** At most this many jobs run at once in one instance. */
+  maxConcurrentJobs: number;
+  /** Clock window of signed requests. */
+  signatureWindowSeconds: number;
+  bodyLimitBytes: number;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function number(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a number from ${min} to ${max}, got '${raw}'`);
+  }
+  return value;
+}
+
+function text(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  return raw === undefined || raw === '' ? undefined : raw;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const dataDir = resolve(text(env, 'DATA_DIR') ?? './data');
+  const projectId = text(env, 'DWS_BOOTSTRAP_PROJECT_ID');
+  if (projectId !== undefined && !/^[0-9a-f]{32}$/.test(projectId)) {
+    throw new ConfigError('DWS_BOOTSTRAP_PROJECT_ID must be 32 lowercase hexadecimal characters');
+  }
+  const ak = text(env, 'DWS_BOOTSTRAP_AK');
+  const sk = text(env, 'DWS_BOOTSTRAP_SK');
+  if ((ak === undefined) !== (sk === undefined)) {
+    throw new ConfigError('DWS_BOOTSTRAP_AK and DWS_BOOTSTRAP_SK must be set together');
+  }
+  return {
+    host: text(env, 'HOST') ?? '127.0.0.1',
+    port: number(env, 'PORT', 8080, 0, 65535),
+    dataDir,
+    databaseUrl: text(env, 'DATABASE_URL') ?? `sqlite:${join(dataDir, 'dws-encryption.db')}`,
+    logLevel: text(env, 'LOG_LEVEL') ?? 'info',
+    rootKey: text(env, 'DWS_ROOT_KEY'),
+    bootstrap: { ak, sk, projectId },
+    encryptJobSeconds: number(env, 'DWS_ENCRYPT_JOB_SECONDS', 5, 0, 86_400),
+    clusterCreateSeconds: number(env, 'DWS_CLUSTER_CREATE_SECONDS', 0, 0, 86_400),
+    jobLeaseSeconds: number(env, 'DWS_JOB_LEASE_SECONDS', 10, 1, 3_600),
+    jobPollMs: number(env, 'DWS_JOB_POLL_MS', 250, 10, 60_000),
+    maxConcurrentJobs: number(env, 'DWS_MAX_CONCURRENT_JOBS', 32, 1, 10_000),
+    signatureWindowSeconds: 15 * 60,
+    bodyLimitBytes: 1024 * 1024,
+  };
+}

@@ -1,0 +1,29 @@
+/** The wire's two time formats (UTC), produced in one place. */
+
+function pad(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
+}
+
+function parts(ms: number): [string, string] {
+  const d = new Date(ms);
+  const date = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
+  const time = `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+  return [date, time];
+}
+
+/** `YYYY-MM-DD HH:mm:ss`, as in rotate_key_time and last_rotate_key_time. */
+export function formatRotateTime(ms: number): string {
+  const [date, time] = parts(ms);
+  return `${date} ${time}`;
+}
+
+/** `YYYY-MM-DDTHH:mm:ss`, as in job begin_time and end_time. */
+export function formatJobTime(ms: number): string {
+  const [date, time] = parts(ms);
+  return `${date}T${time}`;
+}
+
+/** ISO 8601 with milliseconds and Z, for cluster `created`/`updated` and token expiry. */
+export function formatIsoTime(ms: number): string {
+  return new Date(ms).toISOString();
+}

@@ -1,0 +1,143 @@
+/**
+ * The durable job runner. Jobs live in the store; an instance claims one with a lease (a conditional
+ * UPDATE, atomic in both dialects), renews the lease while it reports progress, and finishes the job
+ * in one transaction that first re-checks it still owns the lease. An instance that dies simply stops
+ * renewing: once the lease expires any instance (or the same one after a restart) claims the job and
+ * carries on from its stored due time, and the ownership check makes the final side effects (data key,
+ * cluster update, audit) happen exactly once.
+ */
+import { randomUUID } from 'node:crypto';
+import { progressAt } from '../domain/jobs.js';
+import type { ClusterService } from '../services/clusters.js';
+import type { Database } from '../store/database.js';
+import { claimJob, findClaimableJobIds, releaseLeases, updateOwnedJob } from '../store/jobs.js';
+import type { JobRow } from '../store/schema.js';
+
+export interface RunnerOptions {
+  leaseMs: number;
+  pollMs: number;
+  maxConcurrent: number;
+  /** Identifies this instance in `lease_owner`. */
+  owner?: string;
+  now?: () => number;
+  onError?: (error: unknown, job?: JobRow) => void;
+  onJobFinished?: (job: JobRow, status: 'SUCCESS' | 'FAIL', durationMs: number) => void;
+}
+
+export class JobRunner {
+  readonly owner: string;
+  private readonly running = new Map<string, Promise<void>>();
+  private timer: NodeJS.Timeout | undefined;
+  private stopping = false;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly database: Database,
+    private readonly clusters: ClusterService,
+    private readonly options: RunnerOptions,
+  ) {
+    this.owner = options.owner ?? `instance-${randomUUID()}`;
+    this.now = options.now ?? Date.now;
+  }
+
+  start(): void {
+    this.stopping = false;
+    this.schedule(0);
+  }
+
+  /** Stops claiming, lets running jobs reach a checkpoint, and hands their leases back. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearTimeout(this.timer);
+    await Promise.allSettled(this.running.values());
+    await releaseLeases(this.database.db, this.owner, this.now()).catch(() => {});
+  }
+
+  get activeJobs(): number {
+    return this.running.size;
+  }
+
+  /** One polling round: claim what is claimable, up to the concurrency cap. Exposed for tests. */
+  async poll(): Promise<void> {
+    const free = this.options.maxConcurrent - this.running.size;
+    if (free <= 0 || this.stopping) return;
+    const now = this.now();
+    const ids = await findClaimableJobIds(this.database.db, now, free);
+    for (const id of ids) {
+      if (this.running.has(id) || this.stopping) continue;
+      const job = await claimJob(this.database.db, id, this.owner, now, this.options.leaseMs);
+      if (!job) continue; // another instance won the race
+      const run = this.run(job)
+        .catch((error) => this.options.onError?.(error, job))
+        .finally(() => this.running.delete(id));
+      this.running.set(id, run);
+    }
+  }
+
+  private schedule(delay: number): void {
+    if (this.stopping) return;
+    this.timer = setTimeout(() => {
+      this.poll()
+        .catch((error) => this.options.onError?.(error))
+        .finally(() => this.schedule(this.options.pollMs));
+    }, delay);
+    this.timer.unref();
+  }
+
+  private async run(job: JobRow): Promise<void> {
+    const duration = Math.max(0, job.due_at - job.begin_at);
+    // Report progress a few times a second, and renew the lease well before it runs out.
+    const tick = Math.max(
+      20,
+      Math.min(500, Math.floor(this.options.leaseMs / 3), Math.floor(duration / 20) || 20),
+    );
+    for (;;) {
+      const now = this.now();
+      if (now >= job.due_at) break;
+      if (this.stopping) return; // checkpointed: the lease is released in stop(); the job resumes elsewhere
+      const owned = await updateOwnedJob(this.database.db, job.id, this.owner, {
+        status: 'RUNNING',
+        progress: progressAt(now - job.begin_at, duration),
+        lease_expires_at: now + this.options.leaseMs,
+        updated_at: now,
+      });
+      if (!owned) return; // the lease was lost to another instance, which now finishes the job
+      await sleep(Math.min(tick, job.due_at - now));
+    }
+    await this.finish(job);
+  }
+
+  private async finish(job: JobRow): Promise<void> {
+    const outcome = await this.database.transaction(async (trx) => {
+      const now = this.now();
+      // Claim the right to finish first: if the lease was lost this changes nothing and rolls back.
+      const owned = await updateOwnedJob(trx, job.id, this.owner, { status: 'RUNNING', updated_at: now });
+      if (!owned) return null;
+      let failure: { failedCode: string; failedDetail: string } | null = null;
+      if (job.name === 'encryptCluster') failure = await this.clusters.completeEncryption(trx, job);
+      else if (job.name === 'createCluster') await this.clusters.completeCreation(trx, job);
+      else
+        failure = {
+          failedCode: 'UnknownJob-fail:DWS.0500',
+          failedDetail: `DWS.0500:unknown job type ${job.name}`,
+        };
+      const status = failure ? 'FAIL' : 'SUCCESS';
+      await updateOwnedJob(trx, job.id, this.owner, {
+        status,
+        progress: failure ? job.progress : 100,
+        failed_code: failure?.failedCode ?? null,
+        failed_detail: failure?.failedDetail ?? null,
+        end_at: now,
+        lease_owner: null,
+        lease_expires_at: null,
+        updated_at: now,
+      });
+      return { status: status as 'SUCCESS' | 'FAIL', durationMs: now - job.begin_at };
+    });
+    if (outcome) this.options.onJobFinished?.(job, outcome.status, outcome.durationMs);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

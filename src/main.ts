@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+/** `npm start`: serve the API with configuration from the environment until SIGINT/SIGTERM. */
+import { ConfigError, loadConfig } from './config.js';
+import { startServer } from './server.js';
+
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`dws-encryption: ${error.message}`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const server = await startServer(config);
+  const { bootstrap } = server;
+  const log = server.app.log;
+  log.info(
+    { url: server.url, store: config.databaseUrl.startsWith('postgres') ? 'postgresql' : config.databaseUrl },
+    'dws-encryption listening',
+  );
+  if (bootstrap.generated) {
+    // Printed once, on the start that generated it: the secret is stored sealed and never shown again.
+    process.stdout.write(
+      [
+        '',
+        'A bootstrap credential was generated (shown only this once; keep it):',
+        `  export HUAWEICLOUD_SDK_AK=${bootstrap.accessKey}`,
+        `  export HUAWEICLOUD_SDK_SK=${bootstrap.secretKey}`,
+        `  export HUAWEICLOUD_SDK_PROJECT_ID=${bootstrap.projectId}`,
+        `  export DWS_ENDPOINT=${server.url}`,
+        'Try: GET /v1/$HUAWEICLOUD_SDK_PROJECT_ID/clusters/<cluster_id>/encrypt-info, signed with SDK-HMAC-SHA256 (see README).',
+        '',
+      ].join('\n'),
+    );
+  } else {
+    log.info({ accessKey: bootstrap.accessKey, projectId: bootstrap.projectId }, 'bootstrap credential');
+  }
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      log.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, 10_000);
+    timer.unref();
+    await server.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error) => {
+  console.error('dws-encryption failed to start:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});

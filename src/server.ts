@@ -1,0 +1,137 @@
+/**
+ * Wires one running instance: configuration → root key → store → services → job runner → HTTP app.
+ * `startServer` is what `npm start` runs and what the tests start on an ephemeral port.
+ */
+import type { FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
+import { buildApp } from './api/app.js';
+import { type BootstrapCredential, ensureBootstrapCredential } from './bootstrap.js';
+import type { Config } from './config.js';
+import { parseRootKey } from './crypto/index.js';
+import { JobRunner } from './jobs/runner.js';
+import { ClusterService } from './services/clusters.js';
+import { StaticIdentityProvider } from './services/identity.js';
+import { KeyService } from './services/kms.js';
+import { type Database, openDatabase } from './store/database.js';
+import { releaseLeases } from './store/jobs.js';
+import { loadOrCreateRootKeyFile } from './store/root-key-file.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  database: Database;
+  runner: JobRunner;
+  bootstrap: BootstrapCredential;
+  /** `http://host:port` actually bound. */
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger | false;
+  now?: () => number;
+}
+
+export function createLogger(config: Config): Logger {
+  return pino({
+    level: config.logLevel,
+    // Secrets never reach the log, whatever a caller sends.
+    redact: {
+      paths: [
+        'req.headers.authorization',
+        'req.headers["x-auth-token"]',
+        'res.headers["x-subject-token"]',
+        '*.password',
+        '*.db_password',
+        '*.sk',
+        '*.secret',
+      ],
+      censor: '[redacted]',
+    },
+  });
+}
+
+export function loadRootKey(config: Config, postgres: boolean): Buffer {
+  if (config.rootKey) return parseRootKey(config.rootKey);
+  if (postgres) {
+    throw new Error(
+      'DWS_ROOT_KEY is required with PostgreSQL: every instance must share the same root key (32 bytes, base64).',
+    );
+  }
+  return loadOrCreateRootKeyFile(config.dataDir).key;
+}
+
+export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
+  const logger = options.logger === undefined ? createLogger(config) : options.logger;
+  const now = options.now ?? Date.now;
+  const postgres = config.databaseUrl.startsWith('postgres');
+  const rootKey = loadRootKey(config, postgres);
+  const database = await openDatabase({ url: config.databaseUrl });
+  const keys = new KeyService(database, rootKey, now);
+  const clusters = new ClusterService(
+    database,
+    keys,
+    rootKey,
+    {
+      encryptJobMs: config.encryptJobSeconds * 1000,
+      clusterCreateMs: config.clusterCreateSeconds * 1000,
+      maxActiveJobs: 10_000,
+    },
+    now,
+  );
+  const bootstrap = await ensureBootstrapCredential(database, rootKey, config);
+  const identities = new StaticIdentityProvider();
+  identities.add(bootstrap.accessKey, {
+    secret: bootstrap.secretKey,
+    principal: {
+      domainId: bootstrap.domainId,
+      userName: bootstrap.userName,
+      projectIds: new Set([bootstrap.projectId]),
+      policy: { allow: ['*'] },
+    },
+  });
+
+  const runner = new JobRunner(database, clusters, {
+    leaseMs: config.jobLeaseSeconds * 1000,
+    pollMs: config.jobPollMs,
+    maxConcurrent: config.maxConcurrentJobs,
+    now,
+    onError: (error, job) => logger && logger.error({ err: error, jobId: job?.id }, 'job runner error'),
+  });
+  if (!postgres) {
+    // One process owns an SQLite file: leases left by a previous (crashed) process are stale at once.
+    await database.db
+      .updateTable('jobs')
+      .set({ lease_owner: null, lease_expires_at: null })
+      .where('lease_owner', 'is not', null)
+      .execute();
+  }
+
+  const app = await buildApp({
+    clusters,
+    keys,
+    identities,
+    logger: logger,
+    bodyLimitBytes: config.bodyLimitBytes,
+    signatureWindowMs: config.signatureWindowSeconds * 1000,
+    now,
+  });
+  const address = await app.listen({ host: config.host, port: config.port });
+  runner.start();
+
+  let closed = false;
+  return {
+    app,
+    database,
+    runner,
+    bootstrap,
+    url: address,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await app.close();
+      await runner.stop();
+      await releaseLeases(database.db, runner.owner, now()).catch(() => {});
+      await database.close();
+    },
+  };
+}

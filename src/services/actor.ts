@@ -1,0 +1,14 @@
+/** Who is acting: every service call takes one, so scope (account, project) is always explicit. */
+export interface Actor {
+  domainId: string;
+  projectId: string;
+  userName: string;
+  /** The access key of a signed request; undefined for token callers and internal work. */
+  accessKey?: string;
+  requestId?: string;
+}
+
+/** The identity the job runner acts as when it finishes work a user started. */
+export function systemActor(projectId: string, requestId?: string): Actor {
+  return { domainId: '', projectId, userName: 'system:job-runner', ...(requestId ? { requestId } : {}) };
+}

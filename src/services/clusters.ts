@@ -1,0 +1,458 @@
+/**
+ * Clusters and their encryption: create/list/show/delete, starting a conversion, finishing it (called
+ * by the job runner), and key rotation. Every change of one cluster runs in a transaction that holds
+ * the cluster row (FOR UPDATE on PostgreSQL, the exclusive connection on SQLite), so operations on one
+ * cluster never interleave, and writes its audit record in the same transaction.
+ */
+import { randomUUID } from 'node:crypto';
+import { generateDataKey, sealWithRootKey } from '../crypto/index.js';
+import {
+  assertCanDelete,
+  assertCanRotate,
+  assertCanStartConversion,
+  assertMasterKeyFits,
+  assertValidVersion,
+  type ClusterFacts,
+  type ClusterStatus,
+  type CryptAlgorithm,
+  DEFAULT_GUEST_AGENT_VERSION,
+  type EncryptionState,
+} from '../domain/clusters.js';
+import { Errors, ServiceError } from '../domain/errors.js';
+import { KeyState } from '../domain/keys.js';
+import {
+  deleteCluster,
+  deleteDataKeyVersions,
+  findCluster,
+  findClusterByName,
+  findClusterForUpdate,
+  insertCluster,
+  insertDataKeyVersion,
+  listClusters,
+  listDataKeyVersions,
+  rewrapDataKeyVersion,
+  updateCluster,
+} from '../store/clusters.js';
+import type { Database, Db } from '../store/database.js';
+import { countActiveJobs, findJob, insertJob } from '../store/jobs.js';
+import type { ClusterRow, JobRow, KmsKeyRow } from '../store/schema.js';
+import type { Actor } from './actor.js';
+import { recordAudit } from './audit.js';
+import type { KeyService } from './kms.js';
+
+/** Bytes of a cluster's data encryption key. */
+const DEK_BYTES = 32;
+
+export interface ClusterTimings {
+  encryptJobMs: number;
+  clusterCreateMs: number;
+  maxActiveJobs: number;
+}
+
+export interface CreateClusterInput {
+  name: string;
+  datastoreVersion: string;
+  guestAgentVersion?: string;
+  dbPassword: string;
+  /** Descriptive fields kept as given (flavor, nodes, network, volume, tags, ...). */
+  spec: Record<string, unknown>;
+  encryption?: { masterKeyId: string; masterKeyName?: string; cryptAlgorithm: CryptAlgorithm };
+}
+
+export interface EncryptInput {
+  masterKeyId: string;
+  masterKeyName?: string;
+  cryptAlgorithm: CryptAlgorithm;
+}
+
+export interface EncryptJobPayload {
+  masterKeyId: string;
+  cryptAlgorithm: CryptAlgorithm;
+  requestedBy: { domainId: string; userName: string; accessKey?: string; requestId?: string };
+}
+
+export interface RotateResult {
+  clusterId: string;
+  masterKeyName: string;
+  rotatedAt: number;
+}
+
+export function clusterFacts(row: ClusterRow): ClusterFacts {
+  return {
+    status: row.status as ClusterStatus,
+    encryptionState: row.encryption_state as EncryptionState,
+    version: row.datastore_version,
+    guestAgentVersion: row.guest_agent_version,
+  };
+}
+
+export class ClusterService {
+  constructor(
+    private readonly database: Database,
+    private readonly keys: KeyService,
+    private readonly rootKey: Buffer,
+    private readonly timings: ClusterTimings,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async createCluster(actor: Actor, input: CreateClusterInput): Promise<ClusterRow> {
+    assertValidVersion(input.datastoreVersion, 'datastore_version');
+    const guestAgentVersion = input.guestAgentVersion ?? DEFAULT_GUEST_AGENT_VERSION;
+    assertValidVersion(guestAgentVersion, 'guest_agent_version');
+    const now = this.now();
+    const id = randomUUID();
+    const delayed = this.timings.clusterCreateMs > 0;
+    const row: ClusterRow = {
+      id,
+      project_id: actor.projectId,
+      name: input.name,
+      status: delayed ? 'CREATING' : 'AVAILABLE',
+      datastore_version: input.datastoreVersion,
+      guest_agent_version: guestAgentVersion,
+      spec_json: JSON.stringify(input.spec),
+      db_password_sealed: sealWithRootKey(
+        this.rootKey,
+        Buffer.from(input.dbPassword),
+        `cluster-password:${id}`,
+      ).toString('base64'),
+      encryption_state: 'plain',
+      encrypt_id: null,
+      master_key_id: null,
+      master_key_name: null,
+      crypt_algorithm: null,
+      dek_wrapped: null,
+      dek_version: 0,
+      last_rotate_key_at: null,
+      created_at: now,
+      updated_at: now,
+    };
+    return this.database.transaction(async (trx) => {
+      if (await findClusterByName(trx, actor.projectId, input.name))
+        throw new ServiceError(Errors.CLUSTER_NAME_EXISTS);
+      if (input.encryption) {
+        // A cluster created encrypted gets its data key at once, under the same key rules as a conversion.
+        const { masterKeyId, masterKeyName, cryptAlgorithm } = input.encryption;
+        const key = await this.keys.masterKeyForCluster(trx, actor.projectId, masterKeyId);
+        assertMasterKeyFits(masterKeyFacts(key), cryptAlgorithm, masterKeyName);
+        Object.assign(row, this.encryptedFields(id, key, cryptAlgorithm, 1));
+        await insertCluster(trx, row);
+        await insertDataKeyVersion(trx, {
+          cluster_id: id,
+          version: 1,
+          project_id: actor.projectId,
+          master_key_id: key.id,
+          wrapped: row.dek_wrapped!,
+          created_at: now,
+        });
+      } else {
+        await insertCluster(trx, row);
+      }
+      if (delayed) {
+        await insertJob(trx, this.newJob(actor, id, 'createCluster', this.timings.clusterCreateMs, {}));
+      }
+      await recordAudit(
+        trx,
+        actor,
+        {
+          action: 'dws:openAPICluster:create',
+          resourceType: 'cluster',
+          resourceId: id,
+          result: 'success',
+          detail: { encrypted: !!input.encryption },
+        },
+        now,
+      );
+      return row;
+    });
+  }
+
+  async listClusters(actor: Actor): Promise<ClusterRow[]> {
+    return listClusters(this.database.db, actor.projectId);
+  }
+
+  async showCluster(actor: Actor, clusterId: string): Promise<ClusterRow> {
+    return requireCluster(this.database.db, actor.projectId, clusterId);
+  }
+
+  async deleteCluster(actor: Actor, clusterId: string): Promise<void> {
+    const now = this.now();
+    await this.database.transaction(async (trx) => {
+      const row = await this.lockCluster(trx, actor.projectId, clusterId);
+      assertCanDelete(clusterFacts(row));
+      await deleteDataKeyVersions(trx, actor.projectId, clusterId);
+      await deleteCluster(trx, actor.projectId, clusterId);
+      await recordAudit(
+        trx,
+        actor,
+        {
+          action: 'dws:openAPICluster:delete',
+          resourceType: 'cluster',
+          resourceId: clusterId,
+          result: 'success',
+        },
+        now,
+      );
+    });
+  }
+
+  /** The seed's read: the cluster's encryption facts, or a row of nulls for a cluster that is not encrypted. */
+  async encryptInfo(actor: Actor, clusterId: string): Promise<ClusterRow> {
+    return requireCluster(this.database.db, actor.projectId, clusterId);
+  }
+
+  /** Validates and records a conversion; the job runner does the work. Returns the job id. */
+  async startEncryption(actor: Actor, clusterId: string, input: EncryptInput): Promise<string> {
+    const now = this.now();
+    return this.database.transaction(async (trx) => {
+      const row = await this.lockCluster(trx, actor.projectId, clusterId);
+      assertCanStartConversion(clusterFacts(row));
+      const key = await this.keys.masterKeyForCluster(trx, actor.projectId, input.masterKeyId);
+      assertMasterKeyFits(masterKeyFacts(key), input.cryptAlgorithm, input.masterKeyName);
+      if ((await countActiveJobs(trx)) >= this.timings.maxActiveJobs)
+        throw new ServiceError(Errors.TOO_MANY_JOBS);
+      const payload: EncryptJobPayload = {
+        masterKeyId: key.id,
+        cryptAlgorithm: input.cryptAlgorithm,
+        requestedBy: {
+          domainId: actor.domainId,
+          userName: actor.userName,
+          ...(actor.accessKey ? { accessKey: actor.accessKey } : {}),
+          ...(actor.requestId ? { requestId: actor.requestId } : {}),
+        },
+      };
+      const job = this.newJob(actor, clusterId, 'encryptCluster', this.timings.encryptJobMs, payload);
+      await insertJob(trx, job);
+      await updateCluster(trx, actor.projectId, clusterId, {
+        encryption_state: 'converting',
+        updated_at: now,
+      });
+      await recordAudit(
+        trx,
+        actor,
+        {
+          action: 'dws:cluster:encrypt',
+          resourceType: 'cluster',
+          resourceId: clusterId,
+          result: 'accepted',
+          detail: { job_id: job.id, master_key_id: key.id, crypt_algorithm: input.cryptAlgorithm },
+        },
+        now,
+      );
+      return job.id;
+    });
+  }
+
+  /**
+   * Finishes a conversion inside the runner's transaction: generates the data key, wraps it under the
+   * master key and marks the cluster encrypted. A key that became unusable fails the job instead and
+   * leaves the cluster as it was. Returns the failure, if any, for the job record.
+   */
+  async completeEncryption(
+    trx: Db,
+    job: JobRow,
+  ): Promise<{ failedCode: string; failedDetail: string } | null> {
+    const payload = JSON.parse(job.payload_json) as EncryptJobPayload;
+    const actor: Actor = { ...payload.requestedBy, projectId: job.project_id };
+    const now = this.now();
+    const row = await this.lockCluster(trx, job.project_id, job.cluster_id);
+    try {
+      const key = await this.keys.masterKeyForCluster(trx, job.project_id, payload.masterKeyId);
+      assertMasterKeyFits(masterKeyFacts(key), payload.cryptAlgorithm);
+      const fields = this.encryptedFields(job.cluster_id, key, payload.cryptAlgorithm, row.dek_version + 1);
+      await updateCluster(trx, job.project_id, job.cluster_id, { ...fields, updated_at: now });
+      await insertDataKeyVersion(trx, {
+        cluster_id: job.cluster_id,
+        version: fields.dek_version,
+        project_id: job.project_id,
+        master_key_id: key.id,
+        wrapped: fields.dek_wrapped,
+        created_at: now,
+      });
+      await recordAudit(
+        trx,
+        actor,
+        {
+          action: 'dws:cluster:encrypt',
+          resourceType: 'cluster',
+          resourceId: job.cluster_id,
+          result: 'success',
+          detail: { job_id: job.id },
+        },
+        now,
+      );
+      return null;
+    } catch (error) {
+      if (!(error instanceof ServiceError)) throw error;
+      const code = `DWS.${error.def.code}`;
+      await updateCluster(trx, job.project_id, job.cluster_id, {
+        encryption_state: 'plain',
+        updated_at: now,
+      });
+      await recordAudit(
+        trx,
+        actor,
+        {
+          action: 'dws:cluster:encrypt',
+          resourceType: 'cluster',
+          resourceId: job.cluster_id,
+          result: 'failure',
+          detail: { job_id: job.id, error_code: code },
+        },
+        now,
+      );
+      return { failedCode: `EncryptCluster-fail:${code}`, failedDetail: `${code}:${error.message}` };
+    }
+  }
+
+  /** Leaves a cluster plain again when its conversion job fails for a reason outside the domain rules. */
+  async abandonEncryption(trx: Db, job: JobRow): Promise<void> {
+    await updateCluster(trx, job.project_id, job.cluster_id, {
+      encryption_state: 'plain',
+      updated_at: this.now(),
+    });
+  }
+
+  async completeCreation(trx: Db, job: JobRow): Promise<void> {
+    await updateCluster(trx, job.project_id, job.cluster_id, { status: 'AVAILABLE', updated_at: this.now() });
+  }
+
+  /**
+   * Without `masterKeyId`: a new data key, wrapped under the current master key. With it: every data
+   * key version of the cluster is re-wrapped under the new master key, which becomes the cluster's.
+   */
+  async rotateKey(actor: Actor, clusterId: string, masterKeyId?: string): Promise<RotateResult> {
+    const now = this.now();
+    return this.database.transaction(async (trx) => {
+      const row = await this.lockCluster(trx, actor.projectId, clusterId);
+      assertCanRotate(clusterFacts(row));
+      const algorithm = row.crypt_algorithm as CryptAlgorithm;
+      const current = await this.keys.masterKeyForCluster(trx, actor.projectId, row.master_key_id!);
+      let masterKey = current;
+      if (masterKeyId === undefined || masterKeyId === current.id) {
+        const fields = this.encryptedFields(clusterId, current, algorithm, row.dek_version + 1);
+        await updateCluster(trx, actor.projectId, clusterId, {
+          dek_wrapped: fields.dek_wrapped,
+          dek_version: fields.dek_version,
+          last_rotate_key_at: now,
+          updated_at: now,
+        });
+        await insertDataKeyVersion(trx, {
+          cluster_id: clusterId,
+          version: fields.dek_version,
+          project_id: actor.projectId,
+          master_key_id: current.id,
+          wrapped: fields.dek_wrapped,
+          created_at: now,
+        });
+      } else {
+        masterKey = await this.keys.masterKeyForCluster(trx, actor.projectId, masterKeyId);
+        assertMasterKeyFits(masterKeyFacts(masterKey), algorithm);
+        let currentWrapped = '';
+        for (const version of await listDataKeyVersions(trx, actor.projectId, clusterId)) {
+          const plaintext = this.keys.unwrap(
+            current,
+            Buffer.from(version.wrapped, 'base64'),
+            dekContext(clusterId),
+          );
+          const wrapped = this.keys.wrap(masterKey, plaintext, dekContext(clusterId)).toString('base64');
+          plaintext.fill(0);
+          await rewrapDataKeyVersion(trx, clusterId, version.version, {
+            master_key_id: masterKey.id,
+            wrapped,
+          });
+          if (version.version === row.dek_version) currentWrapped = wrapped;
+        }
+        await updateCluster(trx, actor.projectId, clusterId, {
+          master_key_id: masterKey.id,
+          master_key_name: masterKey.alias,
+          dek_wrapped: currentWrapped,
+          last_rotate_key_at: now,
+          updated_at: now,
+        });
+      }
+      await recordAudit(
+        trx,
+        actor,
+        {
+          action: 'dws:cluster:rotateKey',
+          resourceType: 'cluster',
+          resourceId: clusterId,
+          result: 'success',
+          detail:
+            masterKey === current
+              ? { rotated: 'data_key' }
+              : { rotated: 'master_key', from: current.id, to: masterKey.id },
+        },
+        now,
+      );
+      return { clusterId, masterKeyName: masterKey.alias, rotatedAt: now };
+    });
+  }
+
+  async getJob(actor: Actor, jobId: string): Promise<JobRow> {
+    const job = await findJob(this.database.db, actor.projectId, jobId);
+    if (!job) throw new ServiceError(Errors.JOB_NOT_FOUND);
+    return job;
+  }
+
+  private async lockCluster(db: Db, projectId: string, clusterId: string): Promise<ClusterRow> {
+    const row = await findClusterForUpdate(db, this.database.dialect, projectId, clusterId);
+    if (!row) throw new ServiceError(Errors.CLUSTER_NOT_FOUND);
+    return row;
+  }
+
+  /** A fresh data key wrapped under `key`, with the cluster fields that record it. */
+  private encryptedFields(clusterId: string, key: KmsKeyRow, algorithm: CryptAlgorithm, dekVersion: number) {
+    const plaintext = generateDataKey(DEK_BYTES);
+    try {
+      return {
+        encryption_state: 'encrypted',
+        encrypt_id: randomUUID(),
+        master_key_id: key.id,
+        master_key_name: key.alias,
+        crypt_algorithm: algorithm,
+        dek_wrapped: this.keys.wrap(key, plaintext, dekContext(clusterId)).toString('base64'),
+        dek_version: dekVersion,
+      };
+    } finally {
+      plaintext.fill(0);
+    }
+  }
+
+  private newJob(actor: Actor, clusterId: string, name: string, durationMs: number, payload: unknown) {
+    const now = this.now();
+    return {
+      id: randomUUID(),
+      project_id: actor.projectId,
+      cluster_id: clusterId,
+      name,
+      status: 'INIT',
+      progress: 0,
+      payload_json: JSON.stringify(payload),
+      failed_code: null,
+      failed_detail: null,
+      begin_at: now,
+      end_at: null,
+      due_at: now + durationMs,
+      lease_owner: null,
+      lease_expires_at: null,
+      attempts: 0,
+      updated_at: now,
+    };
+  }
+}
+
+function masterKeyFacts(key: KmsKeyRow) {
+  return { alias: key.alias, spec: key.spec, enabled: key.state === KeyState.ENABLED };
+}
+
+/** Authenticated context of a cluster's wrapped data keys: binds each to its cluster. */
+function dekContext(clusterId: string): string {
+  return `dws-cluster:${clusterId}`;
+}
+
+async function requireCluster(db: Db, projectId: string, clusterId: string): Promise<ClusterRow> {
+  const row = await findCluster(db, projectId, clusterId);
+  if (!row) throw new ServiceError(Errors.CLUSTER_NOT_FOUND);
+  return row;
+}

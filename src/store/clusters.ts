@@ -1,0 +1,137 @@
+/** Cluster queries: plain functions of (db, scope, ...). Every query is scoped to a project. */
+import type { Db } from './database.js';
+import type { ClusterDataKeyRow, ClusterRow, ClusterUpdate, NewCluster } from './schema.js';
+
+export async function insertCluster(db: Db, row: NewCluster): Promise<void> {
+  await db.insertInto('clusters').values(row).execute();
+}
+
+export async function findCluster(
+  db: Db,
+  projectId: string,
+  clusterId: string,
+): Promise<ClusterRow | undefined> {
+  return db
+    .selectFrom('clusters')
+    .selectAll()
+    .where('id', '=', clusterId)
+    .where('project_id', '=', projectId)
+    .executeTakeFirst();
+}
+
+/**
+ * Reads a cluster for a change. On PostgreSQL the row stays locked (FOR UPDATE) until the transaction
+ * ends, which serializes operations on one cluster across instances; SQLite transactions are already
+ * exclusive.
+ */
+export async function findClusterForUpdate(
+  db: Db,
+  dialect: 'sqlite' | 'postgres',
+  projectId: string,
+  clusterId: string,
+): Promise<ClusterRow | undefined> {
+  const query = db
+    .selectFrom('clusters')
+    .selectAll()
+    .where('id', '=', clusterId)
+    .where('project_id', '=', projectId);
+  return (dialect === 'postgres' ? query.forUpdate() : query).executeTakeFirst();
+}
+
+export async function findClusterByName(
+  db: Db,
+  projectId: string,
+  name: string,
+): Promise<ClusterRow | undefined> {
+  return db
+    .selectFrom('clusters')
+    .selectAll()
+    .where('project_id', '=', projectId)
+    .where('name', '=', name)
+    .executeTakeFirst();
+}
+
+export async function listClusters(db: Db, projectId: string): Promise<ClusterRow[]> {
+  return db
+    .selectFrom('clusters')
+    .selectAll()
+    .where('project_id', '=', projectId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+}
+
+export async function updateCluster(
+  db: Db,
+  projectId: string,
+  clusterId: string,
+  changes: ClusterUpdate,
+): Promise<number> {
+  const result = await db
+    .updateTable('clusters')
+    .set(changes)
+    .where('id', '=', clusterId)
+    .where('project_id', '=', projectId)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+export async function deleteCluster(db: Db, projectId: string, clusterId: string): Promise<number> {
+  const result = await db
+    .deleteFrom('clusters')
+    .where('id', '=', clusterId)
+    .where('project_id', '=', projectId)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/** Counts clusters that use a master key (a key in use is not deleted silently). */
+export async function countClustersUsingKey(db: Db, projectId: string, keyId: string): Promise<number> {
+  const row = await db
+    .selectFrom('clusters')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('project_id', '=', projectId)
+    .where('master_key_id', '=', keyId)
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
+export async function insertDataKeyVersion(db: Db, row: ClusterDataKeyRow): Promise<void> {
+  await db.insertInto('cluster_data_keys').values(row).execute();
+}
+
+export async function listDataKeyVersions(
+  db: Db,
+  projectId: string,
+  clusterId: string,
+): Promise<ClusterDataKeyRow[]> {
+  return db
+    .selectFrom('cluster_data_keys')
+    .selectAll()
+    .where('project_id', '=', projectId)
+    .where('cluster_id', '=', clusterId)
+    .orderBy('version')
+    .execute();
+}
+
+export async function rewrapDataKeyVersion(
+  db: Db,
+  clusterId: string,
+  version: number,
+  changes: Pick<ClusterDataKeyRow, 'master_key_id' | 'wrapped'>,
+): Promise<void> {
+  await db
+    .updateTable('cluster_data_keys')
+    .set(changes)
+    .where('cluster_id', '=', clusterId)
+    .where('version', '=', version)
+    .execute();
+}
+
+export async function deleteDataKeyVersions(db: Db, projectId: string, clusterId: string): Promise<void> {
+  await db
+    .deleteFrom('cluster_data_keys')
+    .where('project_id', '=', projectId)
+    .where('cluster_id', '=', clusterId)
+    .execute();
+}

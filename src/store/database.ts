@@ -1,0 +1,66 @@
+/**
+ * The small database wrapper: one Kysely instance, its dialect, transactions, and close. The factory
+ * picks the embedded SQLite store (default) or PostgreSQL from the configured URL.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, SqliteDialect, type Transaction } from 'kysely';
+import { type Dialect, migrateToLatest } from './migrations.js';
+import type { Schema } from './schema.js';
+
+export type Db = Kysely<Schema> | Transaction<Schema>;
+
+export interface Database {
+  readonly db: Kysely<Schema>;
+  readonly dialect: Dialect;
+  /** Runs `fn` in one transaction; on PostgreSQL rows read with `forUpdate` stay locked until commit. */
+  transaction<T>(fn: (trx: Transaction<Schema>) => Promise<T>): Promise<T>;
+  /** Cheap round trip for readiness probes. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  /** `sqlite:<path>`, a bare file path, `:memory:`, or `postgres://...`. */
+  url: string;
+}
+
+export function describeStore(url: string): string {
+  return url.startsWith('postgres') ? 'postgresql' : `sqlite (${sqlitePath(url)})`;
+}
+
+function sqlitePath(url: string): string {
+  return url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : url;
+}
+
+export async function openDatabase(options: StoreOptions): Promise<Database> {
+  if (options.url.startsWith('postgres://') || options.url.startsWith('postgresql://')) {
+    const { openPostgres } = await import('./postgres.js');
+    return openPostgres(options.url);
+  }
+  return openSqlite(sqlitePath(options.url));
+}
+
+export async function openSqlite(path: string): Promise<Database> {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const sqlite = new SqliteDatabase(path);
+  // WAL lets readers run beside the writer and makes a crashed process's file open cleanly.
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('foreign_keys = ON');
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) });
+  await migrateToLatest(db, 'sqlite');
+  return {
+    db,
+    dialect: 'sqlite',
+    // Kysely's SQLite driver has one connection guarded by a mutex: a transaction excludes every other
+    // query, which is what serializes operations in the embedded mode.
+    transaction: (fn) => db.transaction().execute(fn),
+    ping: async () => {
+      sqlite.prepare('SELECT 1').get();
+    },
+    close: () => db.destroy(),
+  };
+}

@@ -1,0 +1,162 @@
+/**
+ * Ordered migrations shared by both dialects. Only portable column types are used (text, integer,
+ * bigint); where a dialect must differ the migration asks `dialectOf(db)`. Never edit a published
+ * migration: add the next one.
+ */
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export function buildMigrations(dialect: Dialect): Record<string, Migration> {
+  return {
+    '0001_initial': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('clusters')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('project_id', 'text', (c) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('datastore_version', 'text', (c) => c.notNull())
+          .addColumn('guest_agent_version', 'text', (c) => c.notNull())
+          .addColumn('spec_json', 'text', (c) => c.notNull())
+          .addColumn('db_password_sealed', 'text')
+          .addColumn('encryption_state', 'text', (c) => c.notNull())
+          .addColumn('encrypt_id', 'text')
+          .addColumn('master_key_id', 'text')
+          .addColumn('master_key_name', 'text')
+          .addColumn('crypt_algorithm', 'text')
+          .addColumn('dek_wrapped', 'text')
+          .addColumn('dek_version', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('last_rotate_key_at', 'bigint')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('clusters_project_name')
+          .unique()
+          .on('clusters')
+          .columns(['project_id', 'name'])
+          .execute();
+
+        await db.schema
+          .createTable('kms_keys')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('project_id', 'text', (c) => c.notNull())
+          .addColumn('domain_id', 'text', (c) => c.notNull())
+          .addColumn('alias', 'text', (c) => c.notNull())
+          .addColumn('spec', 'text', (c) => c.notNull())
+          .addColumn('usage', 'text', (c) => c.notNull())
+          .addColumn('description', 'text', (c) => c.notNull())
+          .addColumn('origin', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('material_sealed', 'text', (c) => c.notNull())
+          .addColumn('scheduled_deletion_at', 'bigint')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('kms_keys_project_alias')
+          .unique()
+          .on('kms_keys')
+          .columns(['project_id', 'alias'])
+          .execute();
+
+        await db.schema
+          .createTable('jobs')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('project_id', 'text', (c) => c.notNull())
+          .addColumn('cluster_id', 'text', (c) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('progress', 'integer', (c) => c.notNull())
+          .addColumn('payload_json', 'text', (c) => c.notNull())
+          .addColumn('failed_code', 'text')
+          .addColumn('failed_detail', 'text')
+          .addColumn('begin_at', 'bigint', (c) => c.notNull())
+          .addColumn('end_at', 'bigint')
+          .addColumn('due_at', 'bigint', (c) => c.notNull())
+          .addColumn('lease_owner', 'text')
+          .addColumn('lease_expires_at', 'bigint')
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('jobs_status')
+          .on('jobs')
+          .columns(['status', 'lease_expires_at'])
+          .execute();
+
+        await db.schema
+          .createTable('audit_events')
+          .addColumn('id', dialect === 'postgres' ? 'bigserial' : 'integer', (c) =>
+            dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
+          )
+          .addColumn('at', 'bigint', (c) => c.notNull())
+          .addColumn('request_id', 'text')
+          .addColumn('domain_id', 'text')
+          .addColumn('project_id', 'text')
+          .addColumn('user_name', 'text')
+          .addColumn('access_key', 'text')
+          .addColumn('action', 'text', (c) => c.notNull())
+          .addColumn('resource_type', 'text', (c) => c.notNull())
+          .addColumn('resource_id', 'text')
+          .addColumn('result', 'text', (c) => c.notNull())
+          .addColumn('detail', 'text')
+          .execute();
+        await db.schema
+          .createIndex('audit_events_project')
+          .on('audit_events')
+          .columns(['project_id', 'id'])
+          .execute();
+
+        await db.schema
+          .createTable('cluster_data_keys')
+          .addColumn('cluster_id', 'text', (c) => c.notNull())
+          .addColumn('version', 'integer', (c) => c.notNull())
+          .addColumn('project_id', 'text', (c) => c.notNull())
+          .addColumn('master_key_id', 'text', (c) => c.notNull())
+          .addColumn('wrapped', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('cluster_data_keys_pk', ['cluster_id', 'version'])
+          .execute();
+
+        await db.schema
+          .createTable('credentials')
+          .addColumn('access_key', 'text', (c) => c.primaryKey())
+          .addColumn('secret_sealed', 'text', (c) => c.notNull())
+          .addColumn('domain_id', 'text', (c) => c.notNull())
+          .addColumn('project_id', 'text', (c) => c.notNull())
+          .addColumn('user_name', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+      },
+    },
+  };
+}
+
+class StaticProvider implements MigrationProvider {
+  constructor(private readonly dialect: Dialect) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return buildMigrations(this.dialect);
+  }
+}
+
+/** Applies every pending migration; throws with the failing migration's name. */
+export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<void> {
+  const migrator = new Migrator({ db, provider: new StaticProvider(dialect) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error');
+    throw new Error(
+      `migration ${failed?.migrationName ?? '(unknown)'} failed: ${String((error as Error).message ?? error)}`,
+    );
+  }
+}
+
+/** True when every known migration has been applied (used by readiness probes). */
+export async function migrationsApplied(db: Kysely<any>, dialect: Dialect): Promise<boolean> {
+  const migrator = new Migrator({ db, provider: new StaticProvider(dialect) });
+  const all = await migrator.getMigrations();
+  return all.every((m) => m.executedAt !== undefined);
+}

@@ -1,0 +1,122 @@
+/**
+ * Row types of every table, combined into the Kysely schema. Times are epoch milliseconds (UTC);
+ * binary values (sealed key material, wrapped keys) are base64 text so that both dialects store them
+ * the same way.
+ */
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+export interface ClusterTable {
+  id: string;
+  project_id: string;
+  name: string;
+  status: string;
+  datastore_version: string;
+  guest_agent_version: string;
+  /** The create request's descriptive fields (flavor, nodes, network, tags...) as JSON, without secrets. */
+  spec_json: string;
+  /** The database password, sealed under the root key (never returned). */
+  db_password_sealed: string | null;
+  encryption_state: string;
+  encrypt_id: string | null;
+  master_key_id: string | null;
+  master_key_name: string | null;
+  crypt_algorithm: string | null;
+  /** The data encryption key, wrapped by the KMS under the master key (the plaintext is never stored). */
+  dek_wrapped: string | null;
+  dek_version: number;
+  last_rotate_key_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface KmsKeyTable {
+  id: string;
+  project_id: string;
+  domain_id: string;
+  alias: string;
+  spec: string;
+  usage: string;
+  description: string;
+  origin: string;
+  state: string;
+  /** Key material sealed under the root key with AES-256-GCM, bound to the key id. */
+  material_sealed: string;
+  scheduled_deletion_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface JobTable {
+  id: string;
+  project_id: string;
+  cluster_id: string;
+  name: string;
+  status: string;
+  progress: number;
+  payload_json: string;
+  failed_code: string | null;
+  failed_detail: string | null;
+  begin_at: number;
+  end_at: number | null;
+  /** The earliest time the job may finish (begin + configured duration); resumed jobs keep it. */
+  due_at: number;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  attempts: number;
+  updated_at: number;
+}
+
+export interface AuditEventTable {
+  id: Generated<number>;
+  at: number;
+  request_id: string | null;
+  domain_id: string | null;
+  project_id: string | null;
+  user_name: string | null;
+  access_key: string | null;
+  action: string;
+  resource_type: string;
+  resource_id: string | null;
+  result: string;
+  detail: string | null;
+}
+
+/** Every data key a cluster has had, so that data written under an older key stays readable. */
+export interface ClusterDataKeyTable {
+  cluster_id: string;
+  version: number;
+  project_id: string;
+  /** The master key the data key is wrapped under now (master-key rotation re-wraps every version). */
+  master_key_id: string;
+  wrapped: string;
+  created_at: number;
+}
+
+export interface CredentialTable {
+  access_key: string;
+  /** The secret key sealed under the root key. */
+  secret_sealed: string;
+  domain_id: string;
+  project_id: string;
+  user_name: string;
+  created_at: number;
+}
+
+export interface Schema {
+  clusters: ClusterTable;
+  kms_keys: KmsKeyTable;
+  jobs: JobTable;
+  audit_events: AuditEventTable;
+  credentials: CredentialTable;
+  cluster_data_keys: ClusterDataKeyTable;
+}
+
+export type ClusterRow = Selectable<ClusterTable>;
+export type NewCluster = Insertable<ClusterTable>;
+export type ClusterUpdate = Updateable<ClusterTable>;
+export type KmsKeyRow = Selectable<KmsKeyTable>;
+export type JobRow = Selectable<JobTable>;
+export type AuditEventRow = Selectable<AuditEventTable>;
+export type NewAuditEvent = Insertable<AuditEventTable>;
+export type CredentialRow = Selectable<CredentialTable>;
+export type ClusterDataKeyRow = Selectable<ClusterDataKeyTable>;
