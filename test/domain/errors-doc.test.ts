@@ -9,10 +9,9 @@ test('docs/errors.md lists every code of the catalogue with its status', () => {
     const code = def.surface ? `${def.surface}.${def.code}` : `*.${def.code}`;
     const row = doc.split('\n').find((line) => line.includes(`\`${name}\``));
     assert.ok(row, `docs/errors.md has no row for ${name}`);
-    assert.ok(
-      row.startsWith(`| ${code} | ${def.status} |`),
-      `row for ${name} should start with | ${code} | ${def.status} |: ${row}`,
-    );
+    const [, docCode, docStatus] = row.split('|').map((cell) => cell.trim());
+    assert.equal(docCode, code, `code of ${name}`);
+    assert.equal(docStatus, String(def.status), `status of ${name}`);
   }
 });
 
