@@ -327,6 +327,8 @@ export class ClusterService {
       assertCanRotate(clusterFacts(row));
       const algorithm = row.crypt_algorithm as CryptAlgorithm;
       const current = await this.keys.masterKeyForCluster(trx, actor.projectId, row.master_key_id!);
+      // The current key must still work: it wraps the new data key, or unwraps the old ones for re-wrapping.
+      assertMasterKeyFits(masterKeyFacts(current), algorithm);
       let masterKey = current;
       if (masterKeyId === undefined || masterKeyId === current.id) {
         const fields = this.encryptedFields(clusterId, current, algorithm, row.dek_version + 1);
