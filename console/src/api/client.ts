@@ -34,7 +34,8 @@ export interface RawResponse<T> {
   data: T;
 }
 
-function cleanQuery(query: RequestOptions['query']): Record<string, string> {
+/** Drops undefined, null and empty parameters; stringifies the rest. */
+export function cleanQuery(query: RequestOptions['query']): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(query ?? {})) {
     if (value === undefined || value === null || value === '') continue;
@@ -43,7 +44,8 @@ function cleanQuery(query: RequestOptions['query']): Record<string, string> {
   return out;
 }
 
-function queryText(query: Record<string, string>): string {
+/** `?a=1&b=2` (sorted names, percent-encoded) or '' for no parameters: the query the browser sends. */
+export function encodeQuery(query: Record<string, string>): string {
   const names = Object.keys(query).sort();
   if (names.length === 0) return '';
   return `?${names.map((name) => `${encodeURIComponent(name)}=${encodeURIComponent(query[name] ?? '')}`).join('&')}`;
@@ -78,7 +80,7 @@ export async function rawRequest<T>(
   }
   let response: Response;
   try {
-    response = await fetch(path + queryText(query), {
+    response = await fetch(path + encodeQuery(query), {
       method,
       headers,
       body,
@@ -153,7 +155,7 @@ export class ApiClient {
     }
     let response: Response;
     try {
-      response = await fetch(path + queryText(query), {
+      response = await fetch(path + encodeQuery(query), {
         method,
         headers: sendHeaders,
         body,

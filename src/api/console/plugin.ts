@@ -69,11 +69,6 @@ const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Console not built
 export async function consolePlugin(app: FastifyInstance, opts: ConsolePluginOptions): Promise<void> {
   const root = opts.root;
   const indexFile = join(root, 'index.html');
-  const trailingSlashIgnored =
-    app.initialConfig.ignoreTrailingSlash === true ||
-    (app.initialConfig.routerOptions as { ignoreTrailingSlash?: boolean } | undefined)
-      ?.ignoreTrailingSlash === true;
-
   // Everything lives in its own encapsulated context, so neither the reply decorators of
   // @fastify/static nor the headers hook below reach other routes.
   await app.register(
@@ -111,12 +106,13 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsolePluginOpt
         return reply.header('Cache-Control', 'no-cache').sendFile('index.html');
       };
 
-      // `/console` (no slash): to `/console/`, keeping any query. With ignoreTrailingSlash the two
-      // are one route, so the page is served directly instead of redirecting in a loop.
+      // `/console` (no slash): to `/console/`, keeping any query. An app created with
+      // ignoreTrailingSlash also routes `/console/` here: that one gets the page (no redirect loop).
       scope.get('/', { prefixTrailingSlash: 'no-slash', config: { public: true } }, (request, reply) => {
-        if (trailingSlashIgnored) return sendIndex(reply);
         const url = request.raw.url ?? PREFIX;
         const query = url.indexOf('?');
+        const path = query < 0 ? url : url.slice(0, query);
+        if (path.endsWith('/')) return sendIndex(reply);
         return reply.redirect(`${PREFIX}/${query < 0 ? '' : url.slice(query)}`, 301);
       });
 
