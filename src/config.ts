@@ -10,6 +10,8 @@ export interface Config {
   dataDir: string;
   /** `sqlite:<path>` (default: <dataDir>/dws-encryption.db) or `postgres://...`. */
   databaseUrl: string;
+  /** PostgreSQL only: the most connections one instance opens (the pool size). */
+  databasePoolSize: number;
   logLevel: string;
   /** Base64 of 32 bytes; when absent a key file in dataDir is used (SQLite mode only). */
   rootKey: string | undefined;
@@ -64,11 +66,18 @@ export function loadConfig(env: Env = process.env): Config {
   if ((ak === undefined) !== (sk === undefined)) {
     throw new ConfigError('DWS_BOOTSTRAP_AK and DWS_BOOTSTRAP_SK must be set together');
   }
+  const databaseUrl = text(env, 'DATABASE_URL') ?? `sqlite:${join(dataDir, 'dws-encryption.db')}`;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(databaseUrl) && !/^postgres(ql)?:\/\//i.test(databaseUrl)) {
+    throw new ConfigError(
+      'DATABASE_URL must be sqlite:<path> (or a file path) or postgres://user@host:port/database',
+    );
+  }
   return {
     host: text(env, 'HOST') ?? '127.0.0.1',
     port: number(env, 'PORT', 8080, 0, 65535),
     dataDir,
-    databaseUrl: text(env, 'DATABASE_URL') ?? `sqlite:${join(dataDir, 'dws-encryption.db')}`,
+    databaseUrl,
+    databasePoolSize: number(env, 'DATABASE_POOL_SIZE', 10, 1, 1_000),
     logLevel: text(env, 'LOG_LEVEL') ?? 'info',
     rootKey: text(env, 'DWS_ROOT_KEY'),
     bootstrap: { ak, sk, projectId },
