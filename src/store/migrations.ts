@@ -4,6 +4,7 @@
  * migration: add the next one.
  */
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import type { Schema } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -143,7 +144,7 @@ class StaticProvider implements MigrationProvider {
 }
 
 /** Applies every pending migration; throws with the failing migration's name. */
-export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<void> {
+export async function migrateToLatest(db: Kysely<Schema>, dialect: Dialect): Promise<void> {
   const migrator = new Migrator({ db, provider: new StaticProvider(dialect) });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
@@ -155,7 +156,7 @@ export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promis
 }
 
 /** True when every known migration has been applied (used by readiness probes). */
-export async function migrationsApplied(db: Kysely<any>, dialect: Dialect): Promise<boolean> {
+export async function migrationsApplied(db: Kysely<Schema>, dialect: Dialect): Promise<boolean> {
   const migrator = new Migrator({ db, provider: new StaticProvider(dialect) });
   const all = await migrator.getMigrations();
   return all.every((m) => m.executedAt !== undefined);
