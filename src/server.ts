@@ -95,7 +95,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     pollMs: config.jobPollMs,
     maxConcurrent: config.maxConcurrentJobs,
     now,
-    onError: (error, job) => logger && logger.error({ err: error, jobId: job?.id }, 'job runner error'),
+    onError: (error, job) => {
+      if (logger) logger.error({ err: error, jobId: job?.id }, 'job runner error');
+    },
   });
   if (!postgres) {
     // One process owns an SQLite file: leases left by a previous (crashed) process are stale at once.
