@@ -43,6 +43,7 @@ export const Errors = {
   AUTH_DATE: def(401, '0104', 'X-Sdk-Date is missing, malformed, or more than 15 minutes from server time.'),
   AUTH_CONTENT_HASH: def(401, '0105', 'X-Sdk-Content-Sha256 does not match the request body.'),
   AUTH_TOKEN: def(401, '0106', 'The token is invalid or has expired.'),
+  METRICS_TOKEN_REQUIRED: def(401, '0107', 'GET /metrics needs Authorization: Bearer <DWS_METRICS_TOKEN>.'),
   PROJECT_FORBIDDEN: def(403, '0201', 'The caller has no access to this project.'),
   ACTION_FORBIDDEN: def(403, '0202', 'The caller lacks the permission for this action.'),
 
