@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { progressAt } from '../domain/jobs.js';
 import type { ClusterService } from '../services/clusters.js';
 import type { Database } from '../store/database.js';
-import { claimJob, findClaimableJobIds, releaseLeases, updateOwnedJob } from '../store/jobs.js';
+import { claimJobs, releaseLeases, updateOwnedJob } from '../store/jobs.js';
 import type { JobRow } from '../store/schema.js';
 
 export interface RunnerOptions {
@@ -29,6 +29,8 @@ export class JobRunner {
   private readonly running = new Map<string, Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private stopping = false;
+  /** Consecutive polling rounds that failed (the store unreachable): the next poll is delayed. */
+  private failedPolls = 0;
   private readonly now: () => number;
 
   constructor(
@@ -61,16 +63,20 @@ export class JobRunner {
   async poll(): Promise<void> {
     const free = this.options.maxConcurrent - this.running.size;
     if (free <= 0 || this.stopping) return;
-    const now = this.now();
-    const ids = await findClaimableJobIds(this.database.db, now, free);
-    for (const id of ids) {
-      if (this.running.has(id) || this.stopping) continue;
-      const job = await claimJob(this.database.db, id, this.owner, now, this.options.leaseMs);
-      if (!job) continue; // another instance won the race
+    const jobs = await claimJobs(
+      this.database.db,
+      this.database.dialect,
+      this.owner,
+      this.now(),
+      this.options.leaseMs,
+      free,
+      [...this.running.keys()],
+    );
+    for (const job of jobs) {
       const run = this.run(job)
         .catch((error) => this.options.onError?.(error, job))
-        .finally(() => this.running.delete(id));
-      this.running.set(id, run);
+        .finally(() => this.running.delete(job.id));
+      this.running.set(job.id, run);
     }
   }
 
@@ -78,13 +84,34 @@ export class JobRunner {
     if (this.stopping) return;
     this.timer = setTimeout(() => {
       this.poll()
-        .catch((error) => this.options.onError?.(error))
-        .finally(() => this.schedule(this.options.pollMs));
+        .then(() => {
+          this.failedPolls = 0;
+        })
+        .catch((error) => {
+          // The store is away (or failing): report the first failure of a streak, then back off
+          // (doubling, up to a few seconds) so that an outage neither floods the log nor the database.
+          // The runner keeps polling; it resumes by itself when the store answers again.
+          if (this.failedPolls === 0) this.options.onError?.(error);
+          this.failedPolls++;
+        })
+        .finally(() => {
+          const backoff = Math.min(MAX_POLL_BACKOFF_MS, this.options.pollMs * 2 ** this.failedPolls);
+          this.schedule(this.failedPolls === 0 ? this.options.pollMs : backoff);
+        });
     }, delay);
     this.timer.unref();
   }
 
   private async run(job: JobRow): Promise<void> {
+    if (job.attempts > MAX_ATTEMPTS) {
+      // Claimed again and again without finishing (it keeps failing outside the domain rules):
+      // fail it cleanly instead of retrying forever, leaving the cluster as it was.
+      await this.finish(job, {
+        failedCode: `${failurePrefix(job)}:DWS.0500`,
+        failedDetail: 'DWS.0500:The job failed repeatedly and was stopped.',
+      });
+      return;
+    }
     const duration = Math.max(0, job.due_at - job.begin_at);
     // Report progress a few times a second, and renew the lease well before it runs out.
     const tick = Math.max(
@@ -107,18 +134,19 @@ export class JobRunner {
     await this.finish(job);
   }
 
-  private async finish(job: JobRow): Promise<void> {
+  private async finish(job: JobRow, abandoned?: JobFailure): Promise<void> {
     const outcome = await this.database.transaction(async (trx) => {
       const now = this.now();
       // Claim the right to finish first: if the lease was lost this changes nothing and rolls back.
       const owned = await updateOwnedJob(trx, job.id, this.owner, { status: 'RUNNING', updated_at: now });
       if (!owned) return null;
-      let failure: { failedCode: string; failedDetail: string } | null = null;
-      if (job.name === 'encryptCluster') failure = await this.clusters.completeEncryption(trx, job);
+      let failure: JobFailure | null = abandoned ?? null;
+      if (abandoned) await this.clusters.abandonJob(trx, job);
+      else if (job.name === 'encryptCluster') failure = await this.clusters.completeEncryption(trx, job);
       else if (job.name === 'createCluster') await this.clusters.completeCreation(trx, job);
       else
         failure = {
-          failedCode: 'UnknownJob-fail:DWS.0500',
+          failedCode: `${failurePrefix(job)}:DWS.0500`,
           failedDetail: `DWS.0500:unknown job type ${job.name}`,
         };
       const status = failure ? 'FAIL' : 'SUCCESS';
@@ -137,6 +165,22 @@ export class JobRunner {
     if (outcome) this.options.onJobFinished?.(job, outcome.status, outcome.durationMs);
   }
 }
+
+/** How often a job may be claimed before it is failed instead of retried (each restart or lease loss is one). */
+const MAX_ATTEMPTS = 20;
+
+interface JobFailure {
+  failedCode: string;
+  failedDetail: string;
+}
+
+/** `EncryptCluster-fail`, `CreateCluster-fail`: the style of the service's failed_code values. */
+function failurePrefix(job: JobRow): string {
+  return `${job.name.charAt(0).toUpperCase()}${job.name.slice(1)}-fail`;
+}
+
+/** The longest pause between two polls while the store keeps failing. */
+const MAX_POLL_BACKOFF_MS = 5_000;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

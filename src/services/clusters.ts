@@ -36,7 +36,7 @@ import {
 import type { Database, Db } from '../store/database.js';
 import { countActiveJobs, findJob, insertJob } from '../store/jobs.js';
 import type { ClusterRow, JobRow, KmsKeyRow } from '../store/schema.js';
-import type { Actor } from './actor.js';
+import { type Actor, systemActor } from './actor.js';
 import { recordAudit } from './audit.js';
 import type { KeyService } from './kms.js';
 
@@ -304,16 +304,34 @@ export class ClusterService {
     }
   }
 
-  /** Leaves a cluster plain again when its conversion job fails for a reason outside the domain rules. */
-  async abandonEncryption(trx: Db, job: JobRow): Promise<void> {
-    await updateCluster(trx, job.project_id, job.cluster_id, {
-      encryption_state: 'plain',
-      updated_at: this.now(),
-    });
+  /** Undoes what a job's start changed when the job is given up: a converting cluster is plain again. */
+  async abandonJob(trx: Db, job: JobRow): Promise<void> {
+    const now = this.now();
+    const changes = job.name === 'encryptCluster' ? { encryption_state: 'plain' } : { status: 'UNAVAILABLE' };
+    await updateCluster(trx, job.project_id, job.cluster_id, { ...changes, updated_at: now });
+    await recordAudit(
+      trx,
+      systemActor(job.project_id),
+      { action: job.name, resourceType: 'job', resourceId: job.id, result: 'failure', detail: changes },
+      now,
+    );
   }
 
   async completeCreation(trx: Db, job: JobRow): Promise<void> {
-    await updateCluster(trx, job.project_id, job.cluster_id, { status: 'AVAILABLE', updated_at: this.now() });
+    const now = this.now();
+    await updateCluster(trx, job.project_id, job.cluster_id, { status: 'AVAILABLE', updated_at: now });
+    await recordAudit(
+      trx,
+      systemActor(job.project_id),
+      {
+        action: 'dws:openAPICluster:create',
+        resourceType: 'cluster',
+        resourceId: job.cluster_id,
+        result: 'success',
+        detail: { status: 'AVAILABLE', job_id: job.id },
+      },
+      now,
+    );
   }
 
   /**
@@ -321,9 +339,12 @@ export class ClusterService {
    * key version of the cluster is re-wrapped under the new master key, which becomes the cluster's.
    */
   async rotateKey(actor: Actor, clusterId: string, masterKeyId?: string): Promise<RotateResult> {
-    const now = this.now();
     return this.database.transaction(async (trx) => {
       const row = await this.lockCluster(trx, actor.projectId, clusterId);
+      // The time is taken once the cluster is held, never before: rotations of one cluster commit in lock
+      // order, so the stored last rotation is the latest one. Never earlier than the previous rotation,
+      // even if another instance's clock runs ahead of this one's.
+      const now = Math.max(this.now(), row.last_rotate_key_at ?? 0);
       assertCanRotate(clusterFacts(row));
       const algorithm = row.crypt_algorithm as CryptAlgorithm;
       const current = await this.keys.masterKeyForCluster(trx, actor.projectId, row.master_key_id!);
