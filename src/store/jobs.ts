@@ -19,12 +19,14 @@ export async function findJobById(db: Db, jobId: string): Promise<JobRow | undef
   return db.selectFrom('jobs').selectAll().where('id', '=', jobId).executeTakeFirst();
 }
 
+const ACTIVE = ['INIT', 'WAITING', 'RUNNING', 'DELAY_SCHEDULED'];
+
 /** Ids of jobs that are not final and whose lease is free or expired, oldest first. */
 export async function findClaimableJobIds(db: Db, now: number, limit: number): Promise<string[]> {
   const rows = await db
     .selectFrom('jobs')
     .select('id')
-    .where('status', 'in', ['INIT', 'WAITING', 'RUNNING', 'DELAY_SCHEDULED'])
+    .where('status', 'in', ACTIVE)
     .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', now)]))
     .orderBy('begin_at')
     .limit(limit)
@@ -34,7 +36,9 @@ export async function findClaimableJobIds(db: Db, now: number, limit: number): P
 
 /**
  * Takes the lease of one job if it is still free or expired. The conditional UPDATE is atomic in both
- * dialects, so of several instances racing for a job exactly one gets a row back.
+ * dialects: on PostgreSQL (READ COMMITTED) a second UPDATE racing for the same row waits for the first
+ * to commit and then re-evaluates its WHERE against the new row, where the lease is no longer expired,
+ * so of several instances exactly one gets a row back.
  */
 export async function claimJob(
   db: Db,
@@ -52,10 +56,62 @@ export async function claimJob(
       updated_at: now,
     }))
     .where('id', '=', jobId)
-    .where('status', 'in', ['INIT', 'WAITING', 'RUNNING', 'DELAY_SCHEDULED'])
+    .where('status', 'in', ACTIVE)
     .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', now)]))
     .returningAll()
     .executeTakeFirst();
+}
+
+/**
+ * Claims up to `limit` claimable jobs, oldest first, skipping `exclude` (jobs this instance already runs).
+ *
+ * PostgreSQL: one statement, `UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED LIMIT n)`: the
+ * candidate rows are locked as they are picked and rows another instance is claiming (or finishing)
+ * right now are skipped instead of waited for, so N instances polling together each take different jobs
+ * in one round trip. The outer WHERE repeats the lease condition, so a row is only ever claimed while
+ * its lease is free or expired. SQLite: a select, then the conditional claim of each id (one process).
+ */
+export async function claimJobs(
+  db: Db,
+  dialect: 'sqlite' | 'postgres',
+  owner: string,
+  now: number,
+  leaseMs: number,
+  limit: number,
+  exclude: readonly string[] = [],
+): Promise<JobRow[]> {
+  if (limit <= 0) return [];
+  if (dialect === 'sqlite') {
+    const claimed: JobRow[] = [];
+    for (const id of await findClaimableJobIds(db, now, limit + exclude.length)) {
+      if (claimed.length >= limit) break;
+      if (exclude.includes(id)) continue;
+      const job = await claimJob(db, id, owner, now, leaseMs);
+      if (job) claimed.push(job);
+    }
+    return claimed;
+  }
+  return db
+    .updateTable('jobs')
+    .set((eb) => ({
+      lease_owner: owner,
+      lease_expires_at: now + leaseMs,
+      attempts: eb('attempts', '+', 1),
+      updated_at: now,
+    }))
+    .where('id', 'in', (eb) => {
+      let candidates = eb
+        .selectFrom('jobs')
+        .select('id')
+        .where('status', 'in', ACTIVE)
+        .where((w) => w.or([w('lease_expires_at', 'is', null), w('lease_expires_at', '<', now)]));
+      if (exclude.length > 0) candidates = candidates.where('id', 'not in', [...exclude]);
+      return candidates.orderBy('begin_at').limit(limit).forUpdate().skipLocked();
+    })
+    .where('status', 'in', ACTIVE)
+    .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', now)]))
+    .returningAll()
+    .execute();
 }
 
 /** Updates a job only while `owner` still holds its lease; returns false when the lease was lost. */
@@ -70,7 +126,7 @@ export async function updateOwnedJob(
     .set(changes)
     .where('id', '=', jobId)
     .where('lease_owner', '=', owner)
-    .where('status', 'in', ['INIT', 'WAITING', 'RUNNING', 'DELAY_SCHEDULED'])
+    .where('status', 'in', ACTIVE)
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }
@@ -81,7 +137,7 @@ export async function releaseLeases(db: Db, owner: string, now: number): Promise
     .updateTable('jobs')
     .set({ lease_owner: null, lease_expires_at: null, updated_at: now })
     .where('lease_owner', '=', owner)
-    .where('status', 'in', ['INIT', 'WAITING', 'RUNNING', 'DELAY_SCHEDULED'])
+    .where('status', 'in', ACTIVE)
     .execute();
 }
 
@@ -89,7 +145,7 @@ export async function countActiveJobs(db: Db): Promise<number> {
   const row = await db
     .selectFrom('jobs')
     .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('status', 'in', ['INIT', 'WAITING', 'RUNNING', 'DELAY_SCHEDULED'])
+    .where('status', 'in', ACTIVE)
     .executeTakeFirst();
   return Number(row?.n ?? 0);
 }
