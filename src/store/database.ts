@@ -24,10 +24,18 @@ export interface Database {
 export interface StoreOptions {
   /** `sqlite:<path>`, a bare file path, `:memory:`, or `postgres://...`. */
   url: string;
+  /** PostgreSQL: most connections of this instance's pool. */
+  poolSize?: number;
+  /** PostgreSQL: a connection broke (logged; the pool replaces it). */
+  onConnectionError?: (error: Error) => void;
+}
+
+export function isPostgresUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(url);
 }
 
 export function describeStore(url: string): string {
-  return url.startsWith('postgres') ? 'postgresql' : `sqlite (${sqlitePath(url)})`;
+  return isPostgresUrl(url) ? 'postgresql' : `sqlite (${sqlitePath(url)})`;
 }
 
 function sqlitePath(url: string): string {
@@ -35,9 +43,12 @@ function sqlitePath(url: string): string {
 }
 
 export async function openDatabase(options: StoreOptions): Promise<Database> {
-  if (options.url.startsWith('postgres://') || options.url.startsWith('postgresql://')) {
+  if (isPostgresUrl(options.url)) {
     const { openPostgres } = await import('./postgres.js');
-    return openPostgres(options.url);
+    return openPostgres(options.url, {
+      ...(options.poolSize !== undefined ? { poolSize: options.poolSize } : {}),
+      ...(options.onConnectionError ? { onConnectionError: options.onConnectionError } : {}),
+    });
   }
   return openSqlite(sqlitePath(options.url));
 }

@@ -1,4 +1,9 @@
-/** PostgreSQL flavour of the database wrapper (a `pg` pool behind Kysely). */
+/**
+ * PostgreSQL flavour of the database wrapper: a `pg` pool behind Kysely. Any number of instances may
+ * share one database; what keeps them correct is in the queries (row locks, conditional updates), not
+ * here. This file only makes the pool robust: a lost connection is an error of the query that used it
+ * (answered 503 upstream), never a crash, and the pool opens fresh connections when the server is back.
+ */
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './database.js';
@@ -15,13 +20,45 @@ const types = {
   },
 };
 
-export async function openPostgres(url: string, options: { poolSize?: number } = {}): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, types });
+export interface PostgresOptions {
+  /** Most connections this instance opens (default 10). */
+  poolSize?: number;
+  /** How long to wait for a new connection before the query fails (default 5 s). */
+  connectTimeoutMs?: number;
+  /** Called when an idle or checked-out connection breaks (the pool replaces it). */
+  onConnectionError?: (error: Error) => void;
+}
+
+export async function openPostgres(url: string, options: PostgresOptions = {}): Promise<Database> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    types,
+    // Without a timeout a request would wait forever for a server that does not answer.
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+    idleTimeoutMillis: 30_000,
+    keepAlive: true,
+    application_name: 'dws-encryption',
+  });
+  const onError = (error: Error) => options.onConnectionError?.(error);
   // An idle client that loses its connection must not crash the process; the pool replaces it.
-  pool.on('error', () => {});
+  pool.on('error', onError);
+  // The pool listens for errors only on idle clients. A client checked out by a transaction, between two
+  // of its queries, has no listener: a server shutdown at that moment would be an uncaught 'error' event.
+  // A permanent listener makes it an error of the next query instead; on release the pool discards the
+  // broken client.
+  pool.on('connect', (client) => {
+    client.on('error', onError);
+  });
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
-  // Kysely's migrator takes a PostgreSQL advisory lock, so instances starting together migrate once.
-  await migrateToLatest(db, 'postgres');
+  try {
+    // Kysely's migrator holds a PostgreSQL advisory lock while it migrates, so instances starting
+    // together migrate once; the others wait, then find nothing left to do.
+    await migrateToLatest(db, 'postgres');
+  } catch (error) {
+    await db.destroy().catch(() => {});
+    throw error;
+  }
   return {
     db,
     dialect: 'postgres',
