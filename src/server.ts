@@ -12,7 +12,7 @@ import { JobRunner } from './jobs/runner.js';
 import { ClusterService } from './services/clusters.js';
 import { StaticIdentityProvider } from './services/identity.js';
 import { KeyService } from './services/kms.js';
-import { type Database, openDatabase } from './store/database.js';
+import { type Database, isPostgresUrl, openDatabase } from './store/database.js';
 import { releaseLeases } from './store/jobs.js';
 import { loadOrCreateRootKeyFile } from './store/root-key-file.js';
 
@@ -63,9 +63,15 @@ export function loadRootKey(config: Config, postgres: boolean): Buffer {
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger === undefined ? createLogger(config) : options.logger;
   const now = options.now ?? Date.now;
-  const postgres = config.databaseUrl.startsWith('postgres');
+  const postgres = isPostgresUrl(config.databaseUrl);
   const rootKey = loadRootKey(config, postgres);
-  const database = await openDatabase({ url: config.databaseUrl });
+  const database = await openDatabase({
+    url: config.databaseUrl,
+    poolSize: config.databasePoolSize,
+    onConnectionError: (error) => {
+      if (logger) logger.warn({ err: error }, 'database connection lost');
+    },
+  });
   const keys = new KeyService(database, rootKey, now);
   const clusters = new ClusterService(
     database,
