@@ -5,6 +5,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type ErrorDef, Errors, renderCode, ServiceError, type Surface } from '../domain/errors.js';
+import { isStoreUnavailable } from '../store/unavailable.js';
 
 export interface ErrorBody {
   error_code: string;
@@ -65,30 +66,8 @@ function toServiceError(error: FastifyError): ServiceError | null {
   return null;
 }
 
-/** Errors raised by the store when the database cannot be reached or written. */
-export function isStoreUnavailable(error: unknown): boolean {
-  const code = (error as { code?: string } | null)?.code ?? '';
-  return (
-    [
-      'SQLITE_READONLY',
-      'SQLITE_FULL',
-      'SQLITE_IOERR',
-      'SQLITE_CANTOPEN',
-      'SQLITE_BUSY',
-      'ECONNREFUSED',
-      'ECONNRESET',
-      'ETIMEDOUT',
-      '57P01',
-      '57P03',
-      '08006',
-      '08001',
-      '08003',
-    ].some((c) => code.startsWith(c)) ||
-    /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/.test(
-      String((error as Error)?.message),
-    )
-  );
-}
+/** Errors raised by the store when the database cannot be reached or written (see src/store/unavailable.ts). */
+export { isStoreUnavailable };
 
 export function registerErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {

@@ -1,0 +1,59 @@
+/**
+ * Which errors mean "the store cannot be reached or written right now" (answered 503, retried by the job
+ * runner) as opposed to a bug (500). The lists come from what `pg`, `better-sqlite3` and Node's sockets
+ * actually raise, checked against a real server: refused or dropped connections, a connection killed by
+ * the server (`pg_terminate_backend`, shutdown, fail-over), a server that does not answer in time, and
+ * a database that is read-only, full or out of connections.
+ */
+
+/** Error codes: SQLite result codes, Node socket/DNS codes, PostgreSQL SQLSTATE codes and classes. */
+const CODES = [
+  // SQLite: the file cannot be opened, written or locked
+  'SQLITE_READONLY',
+  'SQLITE_FULL',
+  'SQLITE_IOERR',
+  'SQLITE_CANTOPEN',
+  'SQLITE_BUSY',
+  // Node sockets and DNS (the database host is down, unreachable or not resolvable)
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+];
+
+/** PostgreSQL SQLSTATE codes (exact) and classes (two characters). */
+const SQLSTATES = [
+  '08', // connection exception (08000, 08001, 08003, 08004, 08006, ...)
+  '53', // insufficient resources: disk full (53100), out of memory (53200), too many connections (53300)
+  '57P01', // admin_shutdown: terminating connection due to administrator command
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now: the database system is starting up / shutting down
+  '57P05', // idle_session_timeout
+  '58', // system error: I/O error (58030)
+  '25006', // read_only_sql_transaction: connected to a standby, e.g. during a fail-over
+  '3D000', // invalid_catalog_name: the database was dropped under the instance
+  '40001', // serialization_failure (distributed SQL engines under SERIALIZABLE): retry
+  '40P01', // deadlock_detected: one of the two transactions was aborted; retry
+];
+
+/** Messages of `pg` and `pg-pool` errors that carry no code. */
+const MESSAGES =
+  /Connection terminated|not queryable|timeout exceeded when trying to connect|Query read timeout|connect ECONNREFUSED|Client was closed and is not queryable/;
+
+export function isStoreUnavailable(error: unknown): boolean {
+  if (error === null || typeof error !== 'object') return false;
+  const { code, message, errors } = error as { code?: unknown; message?: unknown; errors?: unknown };
+  if (typeof code === 'string') {
+    if (CODES.some((c) => code.startsWith(c))) return true;
+    if (/^[0-9A-Z]{5}$/.test(code) && SQLSTATES.some((s) => code.startsWith(s))) return true;
+  }
+  if (typeof message === 'string' && MESSAGES.test(message)) return true;
+  // Node's happy-eyeballs connect reports every address it tried in an AggregateError.
+  return Array.isArray(errors) && errors.length > 0 && errors.every((e) => isStoreUnavailable(e));
+}
