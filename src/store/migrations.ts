@@ -133,6 +133,24 @@ export function buildMigrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0002_tokens': {
+      async up(db: Kysely<unknown>) {
+        // IAM tokens: only the SHA-256 of a token is stored; the user is resolved from the identities
+        // file on every use, so a removed user's tokens stop working at the next start.
+        await db.schema
+          .createTable('tokens')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+          .addColumn('domain_id', 'text', (c) => c.notNull())
+          .addColumn('user_id', 'text', (c) => c.notNull())
+          .addColumn('user_name', 'text', (c) => c.notNull())
+          .addColumn('project_id', 'text', (c) => c.notNull())
+          .addColumn('issued_at', 'bigint', (c) => c.notNull())
+          .addColumn('expires_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('tokens_expires_at').on('tokens').column('expires_at').execute();
+      },
+    },
   };
 }
 

@@ -102,6 +102,18 @@ export interface CredentialTable {
   created_at: number;
 }
 
+/** An issued IAM token: its SHA-256 (never the token), whose it is, and for which project, until when. */
+export interface TokenTable {
+  id: string;
+  token_hash: string;
+  domain_id: string;
+  user_id: string;
+  user_name: string;
+  project_id: string;
+  issued_at: number;
+  expires_at: number;
+}
+
 export interface Schema {
   clusters: ClusterTable;
   kms_keys: KmsKeyTable;
@@ -109,6 +121,7 @@ export interface Schema {
   audit_events: AuditEventTable;
   credentials: CredentialTable;
   cluster_data_keys: ClusterDataKeyTable;
+  tokens: TokenTable;
 }
 
 export type ClusterRow = Selectable<ClusterTable>;
@@ -120,3 +133,4 @@ export type AuditEventRow = Selectable<AuditEventTable>;
 export type NewAuditEvent = Insertable<AuditEventTable>;
 export type CredentialRow = Selectable<CredentialTable>;
 export type ClusterDataKeyRow = Selectable<ClusterDataKeyTable>;
+export type TokenRow = Selectable<TokenTable>;
