@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, SqliteDialect, type Transaction } from 'kysely';
+import { type DatabaseConnection, type Driver, Kysely, SqliteDialect, type Transaction } from 'kysely';
 import { type Dialect, migrateToLatest } from './migrations.js';
 import type { Schema } from './schema.js';
 
@@ -61,7 +61,7 @@ export async function openSqlite(path: string): Promise<Database> {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Schema>({ dialect: new SafeRollbackSqliteDialect(sqlite) });
   await migrateToLatest(db, 'sqlite');
   return {
     db,
@@ -74,4 +74,27 @@ export async function openSqlite(path: string): Promise<Database> {
     },
     close: () => db.destroy(),
   };
+}
+
+/**
+ * SQLite rolls a transaction back by itself on some errors (SQLITE_FULL, SQLITE_IOERR, SQLITE_BUSY, ...);
+ * Kysely's ROLLBACK then fails with "cannot rollback - no transaction is active" and that error would
+ * replace the real one (a disk-full write answered 500 instead of 503). Roll back only what is open.
+ */
+class SafeRollbackSqliteDialect extends SqliteDialect {
+  readonly #sqlite: SqliteDatabase.Database;
+
+  constructor(sqlite: SqliteDatabase.Database) {
+    super({ database: sqlite });
+    this.#sqlite = sqlite;
+  }
+
+  override createDriver(): Driver {
+    const driver = super.createDriver();
+    const rollback = driver.rollbackTransaction.bind(driver);
+    driver.rollbackTransaction = async (connection: DatabaseConnection) => {
+      if (this.#sqlite.inTransaction) await rollback(connection);
+    };
+    return driver;
+  }
 }
