@@ -10,6 +10,7 @@ import { BasicCredentials } from '@huaweicloud/huaweicloud-sdk-core';
 import { AKSKSigner } from '@huaweicloud/huaweicloud-sdk-core/auth/AKSKSigner.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { type RunningServer, startServer } from '../../src/server.js';
+import { prepareStore, type Store, type TestDatabase } from './stores.js';
 
 export interface TestServer {
   server: RunningServer;
@@ -19,9 +20,12 @@ export interface TestServer {
   projectId: string;
   dataDir: string;
   config: Config;
+  store: Store;
+  /** The PostgreSQL database (store 'postgres'), with the root key its instances share. */
+  database?: TestDatabase;
   /** Signed request as the bootstrap user. */
   call: (method: string, path: string, body?: unknown, options?: CallOptions) => Promise<ApiResponse>;
-  /** Stops the server; keeps the data directory unless `removeData` is set. */
+  /** Stops the server; keeps the data directory (and PostgreSQL database) unless `removeData` is set. */
   close: (options?: { removeData?: boolean }) => Promise<void>;
 }
 
@@ -44,6 +48,10 @@ export interface ApiResponse {
 export interface TestServerOptions {
   env?: Record<string, string>;
   dataDir?: string;
+  /** `sqlite` (default; TEST_STORE=postgres changes it) or `postgres`: a database of its own (see stores.ts). */
+  store?: Store;
+  /** Run on this PostgreSQL database, shared with other servers; the caller drops it. */
+  database?: TestDatabase;
 }
 
 export const TEST_PROJECT_ID = '0123456789abcdef0123456789abcdef';
@@ -52,6 +60,7 @@ export const TEST_SK = 'test-secret-key-for-dws-encryption-tests';
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'dws-test-'));
+  const prepared = await prepareStore(dataDir, options);
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
@@ -62,6 +71,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     DWS_ENCRYPT_JOB_SECONDS: '0.3',
     DWS_JOB_POLL_MS: '20',
     LOG_LEVEL: 'silent',
+    ...prepared.env,
     ...options.env,
   });
   const server = await startServer(config, { logger: false });
@@ -80,10 +90,15 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     projectId: config.bootstrap.projectId ?? TEST_PROJECT_ID,
     dataDir,
     config,
+    store: prepared.store,
+    ...(prepared.database ? { database: prepared.database } : {}),
     call,
     async close(closeOptions = {}) {
       await server.close();
-      if (closeOptions.removeData) rmSync(dataDir, { recursive: true, force: true });
+      if (closeOptions.removeData) {
+        rmSync(dataDir, { recursive: true, force: true });
+        await prepared.release();
+      }
     },
   };
 }
