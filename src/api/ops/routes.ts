@@ -1,0 +1,141 @@
+/**
+ * Operations endpoints, without signed-request authentication (`config: { public: true }`):
+ * - `GET /healthz`: the process is alive and serving (200 `{"status":"ok"}`); no I/O.
+ * - `GET /readyz`: the store answers a round trip and every migration is applied (`checkStoreReadiness`,
+ *   bounded by a timeout); otherwise 503 in the error format, so a load balancer takes the instance
+ *   out of rotation. Liveness never touches the store.
+ * - `GET /metrics`: Prometheus text format. Open unless DWS_METRICS_TOKEN is set, in which case it needs
+ *   `Authorization: Bearer <token>`.
+ * The request, key-operation and store-error counters are fed by hooks on the whole app
+ * (`registerMetricsHooks`, called by buildApp).
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { Errors, ServiceError } from '../../domain/errors.js';
+import type { Database } from '../../store/database.js';
+import { checkStoreReadiness } from '../../store/health.js';
+import { isStoreUnavailable, sendError } from '../errors.js';
+import type { Metrics } from './metrics.js';
+
+export interface OpsRoutesOptions {
+  metrics: Metrics;
+  /** Without a database (an app built for a unit test) /readyz reports only the process. */
+  database?: Database | undefined;
+  /** When set, /metrics requires `Authorization: Bearer <metricsToken>`. */
+  metricsToken?: string | undefined;
+}
+
+const Status = Type.Object({ status: Type.Literal('ok') });
+const Readiness = Type.Object({
+  status: Type.Literal('ok'),
+  store: Type.String({ description: 'sqlite or postgres' }),
+  latency_ms: Type.Integer({ description: 'round trip of the store check' }),
+});
+const ErrorRef = Type.Ref('ErrorBody');
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export const opsRoutes: FastifyPluginAsync<OpsRoutesOptions> = async (app, options) => {
+  const { metrics, database, metricsToken } = options;
+
+  app.get(
+    '/healthz',
+    {
+      config: { public: true },
+      schema: {
+        operationId: 'Healthz',
+        tags: ['ops'],
+        summary: 'Liveness: the process is up',
+        response: { 200: Status, 503: ErrorRef },
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
+
+  app.get(
+    '/readyz',
+    {
+      config: { public: true },
+      schema: {
+        operationId: 'Readyz',
+        tags: ['ops'],
+        summary: 'Readiness: the store is reachable and migrated',
+        response: { 200: Readiness, 503: ErrorRef },
+      },
+    },
+    async (request, reply) => {
+      if (!database) return { status: 'ok' as const, store: 'none', latency_ms: 0 };
+      const readiness = await checkStoreReadiness(database);
+      if (!readiness.ready) {
+        metrics.storeError('readiness');
+        request.log.warn({ store: readiness.store, reason: readiness.reason }, 'not ready');
+        // Sent, not thrown: a failed probe is an answer, not a request error.
+        return sendError(
+          reply,
+          Errors.STORE_UNAVAILABLE,
+          `Not ready: the ${readiness.store} store failed its check (${readiness.reason ?? 'unknown'}).`,
+        );
+      }
+      return { status: 'ok' as const, store: readiness.store, latency_ms: readiness.latencyMs };
+    },
+  );
+
+  app.get(
+    '/metrics',
+    {
+      config: { public: true },
+      schema: {
+        operationId: 'Metrics',
+        tags: ['ops'],
+        summary: 'Prometheus metrics (text exposition format)',
+        description: metricsToken
+          ? 'Requires `Authorization: Bearer <DWS_METRICS_TOKEN>`.'
+          : 'Open: DWS_METRICS_TOKEN is not set.',
+        response: {
+          200: {
+            description: 'Prometheus text exposition format 0.0.4',
+            content: { 'text/plain': { schema: Type.String() } },
+          },
+          401: ErrorRef,
+          503: ErrorRef,
+        },
+      },
+    },
+    async (request: FastifyRequest, reply) => {
+      if (metricsToken) {
+        const header = request.headers.authorization ?? '';
+        const match = /^Bearer\s+(.+)$/i.exec(header);
+        if (!match || !sameSecret(match[1]!.trim(), metricsToken)) {
+          throw new ServiceError(Errors.METRICS_TOKEN_REQUIRED);
+        }
+      }
+      const body = await metrics.render();
+      return reply.type(metrics.contentType).send(body);
+    },
+  );
+};
+
+/**
+ * Hooks on the root app that feed the metrics: one observation per answered request (by route
+ * pattern, so ids never become label values), KMS operations by permission name, and store errors.
+ */
+export function registerMetricsHooks(app: FastifyInstance, metrics: Metrics): void {
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.observeRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+    const action = request.routeOptions.config?.action;
+    if (action?.startsWith('kms:') && request.actor) {
+      metrics.observeKeyOperation(action, reply.statusCode < 400);
+    }
+  });
+  app.addHook('onError', async (_request, _reply, error) => {
+    const storeDown =
+      (error instanceof ServiceError && error.def === Errors.STORE_UNAVAILABLE) || isStoreUnavailable(error);
+    if (storeDown) metrics.storeError('request');
+  });
+}
