@@ -10,11 +10,15 @@ import type { Logger } from 'pino';
 import type { ClusterService } from '../services/clusters.js';
 import type { IdentityProvider } from '../services/identity.js';
 import type { KeyService } from '../services/kms.js';
+import type { Database } from '../store/database.js';
 import { registerAuthentication } from './auth.js';
 import { ErrorBody } from './common-schemas.js';
 import { dwsRoutes } from './dws/routes.js';
 import { registerErrorHandlers } from './errors.js';
 import { kmsRoutes } from './kms/routes.js';
+import { Metrics } from './ops/metrics.js';
+import { registerOpenApi } from './ops/openapi.js';
+import { opsRoutes, registerMetricsHooks } from './ops/routes.js';
 
 export interface AppDependencies {
   clusters: ClusterService;
@@ -24,6 +28,12 @@ export interface AppDependencies {
   bodyLimitBytes: number;
   signatureWindowMs: number;
   now?: () => number;
+  /** The store, for /readyz (without it /readyz reports only the process). */
+  database?: Database;
+  /** Prometheus metrics of this instance (default: a fresh registry per app). */
+  metrics?: Metrics;
+  /** When set, GET /metrics requires `Authorization: Bearer <metricsToken>`. */
+  metricsToken?: string | undefined;
 }
 
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
@@ -48,9 +58,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     reply.header('X-Request-Id', request.id);
   });
   app.addHook('onResponse', async (request, reply) => {
+    // request.log already carries reqId (a child binding): not repeated here.
     request.log.info(
       {
-        reqId: request.id,
         method: request.method,
         route: request.routeOptions.url ?? 'unknown',
         status: reply.statusCode,
@@ -61,12 +71,17 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     );
   });
   registerErrorHandlers(app);
+  const metrics = deps.metrics ?? new Metrics();
+  registerMetricsHooks(app, metrics);
   registerAuthentication(app, {
     identities: deps.identities,
     windowMs: deps.signatureWindowMs,
     ...(deps.now ? { now: deps.now } : {}),
   });
 
+  // Before the route plugins: @fastify/swagger collects the routes as they are added.
+  await registerOpenApi(app);
+  await app.register(opsRoutes, { metrics, database: deps.database, metricsToken: deps.metricsToken });
   await app.register(dwsRoutes, { clusters: deps.clusters });
   await app.register(kmsRoutes, { keys: deps.keys });
   return app;
