@@ -13,6 +13,10 @@ export interface Config {
   /** PostgreSQL only: the most connections one instance opens (the pool size). */
   databasePoolSize: number;
   logLevel: string;
+  /** `pretty` (human-readable) or `json` (one object per line); undefined: pretty only when stdout is a TTY. */
+  logFormat: 'json' | 'pretty' | undefined;
+  /** When set, GET /metrics requires `Authorization: Bearer <metricsToken>`. */
+  metricsToken: string | undefined;
   /** Base64 of 32 bytes; when absent a key file in dataDir is used (SQLite mode only). */
   rootKey: string | undefined;
   bootstrap: { ak: string | undefined; sk: string | undefined; projectId: string | undefined };
@@ -66,6 +70,10 @@ export function loadConfig(env: Env = process.env): Config {
   if ((ak === undefined) !== (sk === undefined)) {
     throw new ConfigError('DWS_BOOTSTRAP_AK and DWS_BOOTSTRAP_SK must be set together');
   }
+  const logFormat = text(env, 'LOG_FORMAT');
+  if (logFormat !== undefined && logFormat !== 'json' && logFormat !== 'pretty') {
+    throw new ConfigError(`LOG_FORMAT must be json or pretty, got '${logFormat}'`);
+  }
   const databaseUrl = text(env, 'DATABASE_URL') ?? `sqlite:${join(dataDir, 'dws-encryption.db')}`;
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(databaseUrl) && !/^postgres(ql)?:\/\//i.test(databaseUrl)) {
     throw new ConfigError(
@@ -79,6 +87,8 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl,
     databasePoolSize: number(env, 'DATABASE_POOL_SIZE', 10, 1, 1_000),
     logLevel: text(env, 'LOG_LEVEL') ?? 'info',
+    logFormat,
+    metricsToken: text(env, 'DWS_METRICS_TOKEN'),
     rootKey: text(env, 'DWS_ROOT_KEY'),
     bootstrap: { ak, sk, projectId },
     encryptJobSeconds: number(env, 'DWS_ENCRYPT_JOB_SECONDS', 5, 0, 86_400),

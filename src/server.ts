@@ -4,7 +4,10 @@
  */
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
+import pretty from 'pino-pretty';
 import { buildApp } from './api/app.js';
+import { isStoreUnavailable } from './api/errors.js';
+import { Metrics } from './api/ops/metrics.js';
 import { type BootstrapCredential, ensureBootstrapCredential } from './bootstrap.js';
 import type { Config } from './config.js';
 import { parseRootKey } from './crypto/index.js';
@@ -21,6 +24,7 @@ export interface RunningServer {
   database: Database;
   runner: JobRunner;
   bootstrap: BootstrapCredential;
+  metrics: Metrics;
   /** `http://host:port` actually bound. */
   url: string;
   close(): Promise<void>;
@@ -31,8 +35,13 @@ export interface StartOptions {
   now?: () => number;
 }
 
-export function createLogger(config: Config): Logger {
-  return pino({
+/**
+ * JSON lines (one object per line) for machines; human-readable lines (pino-pretty) when stdout is a
+ * terminal. LOG_FORMAT=json|pretty forces either.
+ */
+export function createLogger(config: Config, isTTY: boolean = process.stdout.isTTY === true): Logger {
+  const readable = config.logFormat === 'pretty' || (config.logFormat === undefined && isTTY);
+  const options: pino.LoggerOptions = {
     level: config.logLevel,
     // Secrets never reach the log, whatever a caller sends.
     redact: {
@@ -47,7 +56,19 @@ export function createLogger(config: Config): Logger {
       ],
       censor: '[redacted]',
     },
-  });
+  };
+  if (!readable) return pino(options);
+  return pino(
+    options,
+    pretty({
+      colorize: isTTY,
+      translateTime: 'SYS:HH:MM:ss.l',
+      singleLine: true,
+      // The request line reads `request POST /v1.0/:project_id/kms/create-key 200 5.97ms {reqId, caller}`.
+      messageFormat: '{msg}{if method} {method} {route} {status} {ms}ms{end}',
+      ignore: 'pid,hostname,method,route,status,ms',
+    }),
+  );
 }
 
 export function loadRootKey(config: Config, postgres: boolean): Buffer {
@@ -72,6 +93,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       if (logger) logger.warn({ err: error }, 'database connection lost');
     },
   });
+  const metrics = new Metrics();
   const keys = new KeyService(database, rootKey, now);
   const clusters = new ClusterService(
     database,
@@ -102,8 +124,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     maxConcurrent: config.maxConcurrentJobs,
     now,
     onError: (error, job) => {
+      if (isStoreUnavailable(error)) metrics.storeError('job');
       if (logger) logger.error({ err: error, jobId: job?.id }, 'job runner error');
     },
+    onJobFinished: (job, status, durationMs) => metrics.observeJob(job.name, status, durationMs),
   });
   if (!postgres) {
     // One process owns an SQLite file: leases left by a previous (crashed) process are stale at once.
@@ -122,6 +146,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     bodyLimitBytes: config.bodyLimitBytes,
     signatureWindowMs: config.signatureWindowSeconds * 1000,
     now,
+    database,
+    metrics,
+    metricsToken: config.metricsToken,
   });
   const address = await app.listen({ host: config.host, port: config.port });
   runner.start();
@@ -132,6 +159,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     database,
     runner,
     bootstrap,
+    metrics,
     url: address,
     async close() {
       if (closed) return;
