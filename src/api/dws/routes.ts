@@ -1,6 +1,6 @@
 /** The DWS wire surface: cluster encryption (contract §1-§4) and the clusters it needs (§5). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import { Errors, ServiceError } from '../../domain/errors.js';
 import { formatRotateTime } from '../../domain/time.js';
 import type { ClusterService } from '../../services/clusters.js';
@@ -21,6 +21,30 @@ import {
   RotateResult,
 } from './schemas.js';
 import { clusterView, encryptInfoView, jobView } from './views.js';
+
+/**
+ * The descriptive fields of a create request that are kept with the cluster. Only the known fields are
+ * copied: unknown ones (official clients send more than this subset) are ignored rather than stored, so
+ * a body cannot park arbitrary data, or a structure too deep to serialize, in the store.
+ */
+function clusterSpec(c: Static<typeof CreateClusterBody>['cluster']): Record<string, unknown> {
+  return {
+    name: c.name,
+    flavor: c.flavor,
+    num_node: c.num_node,
+    num_cn: c.num_cn,
+    db_name: c.db_name,
+    db_port: c.db_port,
+    availability_zones: c.availability_zones,
+    vpc_id: c.vpc_id,
+    subnet_id: c.subnet_id,
+    security_group_id: c.security_group_id,
+    datastore_version: c.datastore_version,
+    volume: c.volume && { volume: c.volume.volume, capacity: c.volume.capacity },
+    enterprise_project_id: c.enterprise_project_id,
+    tags: c.tags?.map((tag) => ({ key: tag.key, value: tag.value })),
+  };
+}
 
 export interface DwsRoutesOptions {
   clusters: ClusterService;
@@ -119,8 +143,7 @@ export const dwsRoutes: FastifyPluginAsyncTypebox<DwsRoutesOptions> = async (app
     },
     async (request) => {
       const { cluster } = request.body;
-      const { db_password, guest_agent_version, master_key_id, master_key_name, crypt_algorithm, ...spec } =
-        cluster;
+      const { db_password, guest_agent_version, master_key_id, master_key_name, crypt_algorithm } = cluster;
       if ((master_key_id === undefined) !== (crypt_algorithm === undefined)) {
         throw new ServiceError(Errors.MASTER_KEY_REQUIRED);
       }
@@ -128,7 +151,7 @@ export const dwsRoutes: FastifyPluginAsyncTypebox<DwsRoutesOptions> = async (app
         name: cluster.name,
         datastoreVersion: cluster.datastore_version,
         dbPassword: db_password,
-        spec,
+        spec: clusterSpec(cluster),
         ...(guest_agent_version !== undefined ? { guestAgentVersion: guest_agent_version } : {}),
         ...(master_key_id !== undefined && crypt_algorithm !== undefined
           ? {
