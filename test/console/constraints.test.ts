@@ -66,6 +66,7 @@ describe('console version constraints', () => {
       ['guest_agent_version'],
     );
     assert.match(failures[0]!.reason, /guestAgent version 8\.3\.0\.99 is below 8\.3\.0\.200/);
+    assert.equal(failures[0]!.short, 'guestAgent version 8.3.0.99 is below 8.3.0.200');
   });
 
   it('lists both failures in the order of the seed', () => {

@@ -21,7 +21,14 @@ export function Dialog({
   useEffect(() => {
     opener.current = document.activeElement;
     const dialog = ref.current;
-    if (dialog && !dialog.open) dialog.showModal();
+    if (dialog && !dialog.open) {
+      dialog.showModal();
+      // Start on the first field (or the control marked autofocus) rather than on the close button.
+      const first = dialog.querySelector<HTMLElement>(
+        '[autofocus], form input:not([type=hidden]):not(:disabled), form select:not(:disabled), form textarea',
+      );
+      first?.focus();
+    }
     return () => {
       if (opener.current instanceof HTMLElement && opener.current.isConnected) opener.current.focus();
     };

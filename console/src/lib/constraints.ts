@@ -43,6 +43,8 @@ export interface ConstraintFailure {
   minimum: string;
   /** One sentence saying what is wrong and what is needed. */
   reason: string;
+  /** The same in a few words, for a table cell: "guestAgent 8.3.0.100 is below 8.3.0.200". */
+  short: string;
 }
 
 export interface VersionFacts {
@@ -64,6 +66,7 @@ function check(
       actual: null,
       minimum,
       reason: `The cluster does not report its ${label}; converting needs ${minimum} or later.`,
+      short: `${label} unknown (needs ${minimum})`,
     };
   }
   const order = compareVersions(value, minimum);
@@ -74,6 +77,7 @@ function check(
       actual: value,
       minimum,
       reason: `${label} ${value} is not a dotted version; converting needs ${minimum} or later.`,
+      short: `${label} ${value} is not a version`,
     };
   }
   if (order < 0) {
@@ -83,6 +87,7 @@ function check(
       actual: value,
       minimum,
       reason: `${label} ${value} is below ${minimum}; converting needs ${minimum} or later.`,
+      short: `${label} ${value} is below ${minimum}`,
     };
   }
   return null;

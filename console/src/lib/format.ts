@@ -18,6 +18,12 @@ export const ALGORITHM_LABELS: Readonly<Record<string, string>> = {
   SMcompatible: 'SMcompatible (SM4)',
 };
 
+/** The cipher behind each crypt_algorithm, for a table's second line. */
+export const ALGORITHM_CIPHERS: Readonly<Record<string, string>> = {
+  generalCipher: 'AES',
+  SMcompatible: 'SM4',
+};
+
 /** The master key spec each crypt_algorithm needs. */
 export const KEY_SPEC_FOR_ALGORITHM: Readonly<Record<string, string>> = {
   generalCipher: 'AES_256',

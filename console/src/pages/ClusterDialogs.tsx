@@ -108,7 +108,6 @@ export function CreateClusterDialog({
             maxLength={64}
             pattern="[A-Za-z][A-Za-z0-9_\-]*"
             aria-describedby="cc-name-help"
-            autoFocus
           />
           <span class="help" id="cc-name-help">
             4–64 characters: letters, digits, hyphens and underscores, starting with a letter.
@@ -262,7 +261,7 @@ export function EncryptDialog({
                   setKeyId('');
                 }}
               />
-              {ALGORITHM_LABELS[value]} — needs a {KEY_SPEC_FOR_ALGORITHM[value]} master key
+              {ALGORITHM_LABELS[value]} — needs an {KEY_SPEC_FOR_ALGORITHM[value]} master key
             </label>
           ))}
         </fieldset>

@@ -8,7 +8,7 @@ import { ProgressBar } from '../components/ProgressBar.js';
 import { useJobs } from '../jobs.js';
 import { encryptionConstraintFailures } from '../lib/constraints.js';
 import { type EncryptionView, encryptionView } from '../lib/encryption-state.js';
-import { ALGORITHM_LABELS, formatWireTime, isJobFinal } from '../lib/format.js';
+import { ALGORITHM_CIPHERS, formatWireTime, isJobFinal } from '../lib/format.js';
 import { hrefFor, linkClick } from '../router.js';
 import {
   CreateClusterDialog,
@@ -280,6 +280,18 @@ export function ClustersPage({ api }: { api: ApiClient }) {
   );
 }
 
+/** `2025-05-14 08:02:59` as date over time, so the column stays narrow; "Never" before the first rotation. */
+function RotationTime({ encrypted, time }: { encrypted: boolean; time: string | null }) {
+  if (!encrypted) return <>—</>;
+  if (!time) return <>Never</>;
+  const [date, clock] = time.replace('T', ' ').split(' ');
+  return (
+    <time class="stacked-time" dateTime={`${date}T${clock}Z`} title={formatWireTime(time)}>
+      <span class="nowrap">{date}</span> <span class="nowrap muted">{clock} UTC</span>
+    </time>
+  );
+}
+
 function EncryptionCell({ view }: { view: EncryptionView }) {
   switch (view.state) {
     case 'converting':
@@ -325,18 +337,21 @@ function ClusterRowView({
   const encrypted = view.state === 'encrypted';
   const showKeys = encrypted || view.state === 'converting';
   const reasonId = `constraint-${summary.id}`;
-  let blocked: string[] = [];
+  let blocked: { short: string; reason: string }[] = [];
   if (view.state === 'plain') {
-    blocked = encryptionConstraintFailures({ version, guest_agent_version: agent }).map((f) => f.reason);
+    blocked = encryptionConstraintFailures({ version, guest_agent_version: agent });
     if (summary.status !== 'AVAILABLE') {
-      blocked.push(`The cluster is ${summary.status}; only an AVAILABLE cluster can be converted.`);
+      blocked.push({
+        short: `Cluster is ${summary.status}`,
+        reason: `The cluster is ${summary.status}; only an AVAILABLE cluster can be converted.`,
+      });
     }
   }
   return (
     <tr data-cluster={summary.name}>
       <th scope="row" data-label="Name">
-        <span class="cell-main">{summary.name}</span>
-        <span class="cell-sub mono" title={summary.id}>
+        <span class="cell-main nowrap">{summary.name}</span>
+        <span class="cell-sub mono id-clip" title={summary.id}>
           {summary.id}
         </span>
       </th>
@@ -353,23 +368,26 @@ function ClusterRowView({
         <EncryptionCell view={view} />
       </td>
       <td data-label="Algorithm">
-        {showKeys && info?.crypt_algorithm
-          ? (ALGORITHM_LABELS[info.crypt_algorithm] ?? info.crypt_algorithm)
-          : '—'}
-      </td>
-      <td data-label="Master key">
-        {showKeys && info?.master_key_name ? (
-          <span title={info.master_key_id ?? undefined}>{info.master_key_name}</span>
+        {showKeys && info?.crypt_algorithm ? (
+          <>
+            <span class="cell-main plain">{info.crypt_algorithm}</span>
+            <span class="cell-sub">{ALGORITHM_CIPHERS[info.crypt_algorithm] ?? ''}</span>
+          </>
         ) : (
           '—'
         )}
       </td>
-      <td data-label="Last rotation" class="nowrap">
-        {encrypted && info?.last_rotate_key_time
-          ? formatWireTime(info.last_rotate_key_time)
-          : encrypted
-            ? 'Never'
-            : '—'}
+      <td data-label="Master key">
+        {showKeys && info?.master_key_name ? (
+          <span class="break-all" title={info.master_key_id ?? undefined}>
+            {info.master_key_name}
+          </span>
+        ) : (
+          '—'
+        )}
+      </td>
+      <td data-label="Last rotation">
+        <RotationTime encrypted={encrypted} time={info?.last_rotate_key_time ?? null} />
       </td>
       <td data-label="Actions" class="actions-cell">
         {view.state === 'plain' ? (
@@ -384,11 +402,16 @@ function ClusterRowView({
               Encrypt…
             </button>
             {blocked.length > 0 ? (
-              <ul class="constraint" id={reasonId}>
-                {blocked.map((reason) => (
-                  <li key={reason}>{reason}</li>
-                ))}
-              </ul>
+              <div class="constraint" id={reasonId}>
+                <span class="constraint-title">Cannot encrypt:</span>
+                <ul>
+                  {blocked.map((failure) => (
+                    <li key={failure.short} title={failure.reason}>
+                      {failure.short}
+                    </li>
+                  ))}
+                </ul>
+              </div>
             ) : null}
           </>
         ) : null}

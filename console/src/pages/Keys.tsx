@@ -287,7 +287,6 @@ function CreateKeyDialog({
             required
             maxLength={255}
             spellcheck={false}
-            autoFocus
             aria-invalid={aliasProblem ? 'true' : undefined}
             aria-describedby="ck-alias-help"
           />
@@ -364,7 +363,6 @@ function ScheduleDeletionDialog({
             max={MAX_PENDING_DAYS}
             step={1}
             defaultValue="7"
-            autoFocus
             aria-describedby="sd-days-help"
           />
           <span class="help" id="sd-days-help">
