@@ -141,6 +141,12 @@ export interface VerifyInput {
   now: number;
   lookupSecret: (ak: string) => string | undefined;
   windowMs?: number;
+  /**
+   * Accept `X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD` with a non-empty body, i.e. a body the signature
+   * does not cover (what the official client sends for non-JSON content types). Default false: such a
+   * request fails with 'content_hash_mismatch'. With an empty body UNSIGNED-PAYLOAD is always accepted.
+   */
+  allowUnsignedPayload?: boolean;
 }
 
 // HMAC key for unknown access keys, so that they cost the same as a wrong signature.
@@ -166,11 +172,12 @@ function equalsIgnoreAsciiCase(a: string, b: string): boolean {
  * Verifies an SDK-HMAC-SHA256 signed request. Checks, in order: Authorization present ('missing');
  * parseable, x-sdk-date signed, every signed header present, query well-formed ('malformed');
  * X-Sdk-Date strict ('bad_date') and within ±windowMs of `now` ('expired'); X-Sdk-Content-Sha256,
- * when sent and not UNSIGNED-PAYLOAD, equal to the real body hash ('content_hash_mismatch'); then the
- * HMAC ('bad_signature', also for an unknown access key, computed with a dummy secret).
+ * when sent, equal to the real body hash, or UNSIGNED-PAYLOAD with an empty body
+ * ('content_hash_mismatch'); then the HMAC ('bad_signature', also for an unknown access key, computed
+ * with a dummy secret). The HMAC comparison is constant-time.
  *
- * With X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD (what the official client sends for non-JSON content
- * types) the body is NOT authenticated; callers that need an authenticated body must refuse it.
+ * UNSIGNED-PAYLOAD (what the official client sends for non-JSON content types) leaves the body
+ * unauthenticated, so with a body it is refused unless `allowUnsignedPayload` is set.
  */
 export function verifySignature(input: VerifyInput): VerifyResult {
   const { headers } = input;
@@ -205,6 +212,7 @@ export function verifySignature(input: VerifyInput): VerifyResult {
   } else if (typeof declared !== 'string') {
     return fail('malformed');
   } else if (declared === UNSIGNED_PAYLOAD) {
+    if (input.body.length > 0 && input.allowUnsignedPayload !== true) return fail('content_hash_mismatch');
     payloadHash = declared;
   } else {
     const actual = input.body.length === 0 ? EMPTY_BODY_SHA256 : sha256Hex(input.body);

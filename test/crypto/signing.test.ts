@@ -323,7 +323,7 @@ describe('ground truth: the official client over HTTP', () => {
     return captured[0]!;
   }
 
-  function check(req: Captured): void {
+  function check(req: Captured, options: { allowUnsignedPayload?: boolean } = {}): void {
     const q = req.url.indexOf('?');
     const rawPath = q < 0 ? req.url : req.url.slice(0, q);
     const rawQuery = q < 0 ? '' : req.url.slice(q + 1);
@@ -335,6 +335,7 @@ describe('ground truth: the official client over HTTP', () => {
       body: req.body,
       now: Date.now(),
       lookupSecret,
+      ...options,
     });
     assert.deepEqual(result, { ok: true, ak: AK });
 
@@ -394,7 +395,7 @@ describe('ground truth: the official client over HTTP', () => {
     check(req);
   });
 
-  it('a non-JSON content type is sent as UNSIGNED-PAYLOAD and accepted', async () => {
+  it('a non-JSON content type is sent as UNSIGNED-PAYLOAD: refused by default, accepted on request', async () => {
     const req = await send({
       method: 'PUT',
       url: '/v1/{project_id}/blob',
@@ -402,7 +403,21 @@ describe('ground truth: the official client over HTTP', () => {
       data: 'hello',
     });
     assert.equal(req.headers['x-sdk-content-sha256'], 'UNSIGNED-PAYLOAD');
-    check(req);
+    const q = req.url.indexOf('?');
+    assert.deepEqual(
+      verifySignature({
+        method: req.method,
+        rawPath: q < 0 ? req.url : req.url.slice(0, q),
+        rawQuery: q < 0 ? '' : req.url.slice(q + 1),
+        headers: req.headers,
+        body: req.body,
+        now: Date.now(),
+        lookupSecret,
+      }),
+      { ok: false, reason: 'content_hash_mismatch' },
+      'the body is not covered by the signature',
+    );
+    check(req, { allowUnsignedPayload: true });
   });
 });
 
@@ -646,16 +661,36 @@ describe('verifySignature failures', () => {
         reason: 'content_hash_mismatch',
       });
     });
-    it('UNSIGNED-PAYLOAD is accepted whatever the body (the official client sends it for non-JSON)', () => {
+    it('UNSIGNED-PAYLOAD with a body is refused unless allowed (the signature does not cover the body)', () => {
       const i = withSha('UNSIGNED-PAYLOAD');
-      assert.equal(verifySignature(i).ok, true);
-      assert.equal(verifySignature({ ...i, body: Buffer.from('anything') }).ok, true);
+      assert.ok(i.body.length > 0);
+      assert.deepEqual(verifySignature(i), { ok: false, reason: 'content_hash_mismatch' });
+      assert.equal(verifySignature({ ...i, allowUnsignedPayload: true }).ok, true);
+      assert.equal(
+        verifySignature({ ...i, body: Buffer.from('anything'), allowUnsignedPayload: true }).ok,
+        true,
+      );
     });
-    it('UNSIGNED-PAYLOAD swapped in after signing the real hash', () =>
+    it('UNSIGNED-PAYLOAD with an empty body is accepted', () => {
+      const c: OfficialCase = {
+        name: 'empty',
+        method: 'POST',
+        path: '/v1/p/clusters/c1/rotate-key',
+        headers: { 'X-Sdk-Content-Sha256': 'UNSIGNED-PAYLOAD' },
+      };
+      assert.deepEqual(verifySignature(wireOf(c, officialSign(c))), { ok: true, ak: AK });
+    });
+    it('UNSIGNED-PAYLOAD swapped in after signing the real hash', () => {
       expectFailure(
         withSha(realHash),
         (i) => withHeader(i, 'x-sdk-content-sha256', 'UNSIGNED-PAYLOAD'),
+        'content_hash_mismatch',
+      );
+      expectFailure(
+        withSha(realHash),
+        (i) => ({ ...withHeader(i, 'x-sdk-content-sha256', 'UNSIGNED-PAYLOAD'), allowUnsignedPayload: true }),
         'bad_signature',
-      ));
+      );
+    });
   });
 });
