@@ -1,12 +1,17 @@
 #!/usr/bin/env node
-/** `npm start`: serve the API with configuration from the environment until SIGINT/SIGTERM. */
+/**
+ * `npm start` (and `dws-encryption serve`): serve the API with configuration from the environment until
+ * SIGINT/SIGTERM. Run directly, this module serves; imported (by the CLI), it only exports `serve`.
+ */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from './config.js';
-import { startServer } from './server.js';
+import { type RunningServer, startServer } from './server.js';
 
-async function main(): Promise<void> {
+export async function serve(env: Record<string, string | undefined> = process.env): Promise<RunningServer> {
   let config: ReturnType<typeof loadConfig>;
   try {
-    config = loadConfig();
+    config = loadConfig(env);
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(`dws-encryption: ${error.message}`);
@@ -31,7 +36,8 @@ async function main(): Promise<void> {
         `  export HUAWEICLOUD_SDK_SK=${bootstrap.secretKey}`,
         `  export HUAWEICLOUD_SDK_PROJECT_ID=${bootstrap.projectId}`,
         `  export DWS_ENDPOINT=${server.url}`,
-        'Try: GET /v1/$HUAWEICLOUD_SDK_PROJECT_ID/clusters/<cluster_id>/encrypt-info, signed with SDK-HMAC-SHA256 (see README).',
+        'Try: GET /v1/$HUAWEICLOUD_SDK_PROJECT_ID/clusters/<cluster_id>/encrypt-info, signed with SDK-HMAC-SHA256 (see README),',
+        'or, in another terminal with these variables: npx dws-encryption demo',
         '',
       ].join('\n'),
     );
@@ -54,9 +60,22 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  return server;
 }
 
-main().catch((error) => {
-  console.error('dws-encryption failed to start:', error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+function invokedDirectly(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (invokedDirectly()) {
+  serve().catch((error) => {
+    console.error('dws-encryption failed to start:', error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}
