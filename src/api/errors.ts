@@ -3,6 +3,9 @@
  * ServiceErrors from the domain, Fastify's own errors (validation, body limits, content types), and
  * unknown routes. 5xx answers never show internals; they are logged with the request.
  */
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type ErrorDef, Errors, renderCode, ServiceError, type Surface } from '../domain/errors.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
@@ -23,7 +26,12 @@ export function surfaceOf(url: string): Surface {
 
 export function sendError(reply: FastifyReply, def: ErrorDef, message: string): FastifyReply {
   const body: ErrorBody = { error_code: renderCode(def, surfaceOf(reply.request.url)), error_msg: message };
-  return reply.code(def.status).type('application/json; charset=utf-8').send(body);
+  // Also here, not only in the onRequest hook: errors raised before the hooks run carry it too.
+  return reply
+    .header('X-Request-Id', reply.request.id)
+    .code(def.status)
+    .type('application/json; charset=utf-8')
+    .send(body);
 }
 
 /** Maps an ajv validation error to the most specific catalogue entry. */
@@ -59,6 +67,8 @@ function toServiceError(error: FastifyError): ServiceError | null {
     case 'FST_ERR_BAD_URL':
     case 'FST_ERR_ASYNC_CONSTRAINT':
       return new ServiceError(Errors.INVALID_PARAMETER, 'The request URL is malformed.');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new ServiceError(Errors.INVALID_PARAMETER, 'A path parameter is longer than 100 characters.');
   }
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
     return new ServiceError(Errors.INVALID_PARAMETER, error.message);
@@ -86,4 +96,42 @@ export function registerErrorHandlers(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) =>
     sendError(reply, Errors.ROUTE_NOT_FOUND, `No such API: ${request.method} ${request.url.split('?')[0]}.`),
   );
+}
+
+/**
+ * Fastify's `frameworkErrors`: requests refused by the router before any hook runs (a URL that is not
+ * valid percent-encoding, a path parameter over the length limit) answer in the error format too.
+ */
+export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const known =
+    toServiceError(error) ?? new ServiceError(Errors.INVALID_PARAMETER, 'The request URL is malformed.');
+  sendError(reply, known.def, known.message);
+}
+
+/**
+ * Fastify's `clientErrorHandler`: what Node's HTTP parser refuses before there is a request — headers over
+ * `maxHeaderSize` (400 HEADERS_TOO_LARGE), a request not received within `requestTimeout` (408
+ * REQUEST_TIMEOUT), bytes that are not HTTP (400) — answered in the error format, then the connection is
+ * closed. The answer carries a fresh X-Request-Id (there is no request to take one from).
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const def =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? Errors.HEADERS_TOO_LARGE
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? Errors.REQUEST_TIMEOUT
+        : Errors.MALFORMED_REQUEST;
+  if (socket.writable) {
+    const body = JSON.stringify({ error_code: renderCode(def, 'DWS'), error_msg: def.message });
+    socket.write(
+      `HTTP/1.1 ${def.status} ${STATUS_CODES[def.status]}\r\n` +
+        'Content-Type: application/json; charset=utf-8\r\n' +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+        `X-Request-Id: ${randomUUID().replace(/-/g, '')}\r\n` +
+        'Connection: close\r\n\r\n' +
+        body,
+    );
+  }
+  socket.destroy();
 }

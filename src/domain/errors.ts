@@ -31,6 +31,8 @@ export const Errors = {
   INVALID_RESOURCE_ID: def(400, '0006', 'The resource id must be a UUID.'),
   ROUTE_NOT_FOUND: def(404, '0007', 'No such API.'),
   HEADERS_TOO_LARGE: def(400, '0008', 'The request headers are too large.'),
+  REQUEST_TIMEOUT: def(408, '0009', 'The request was not received in time; the connection is closed.'),
+  MALFORMED_REQUEST: def(400, '0010', 'The request is not valid HTTP; the connection is closed.'),
 
   // Authentication and authorization (any surface)
   AUTH_MISSING: def(
