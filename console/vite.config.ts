@@ -3,6 +3,8 @@
 import preact from '@preact/preset-vite';
 import type { UserConfig } from 'vite';
 
+const API_TARGET = process.env.DWS_CONSOLE_API || 'http://127.0.0.1:8080';
+
 const config: UserConfig = {
   base: '/console/',
   plugins: [preact()],
@@ -19,6 +21,9 @@ const config: UserConfig = {
   server: {
     // The browser signer imports the pure canonicalization from ../src/crypto.
     fs: { allow: ['..'] },
+    // `npx vite console` (development): API calls go to a running service. The Host header is kept
+    // (no changeOrigin), so requests signed in the browser still verify.
+    proxy: Object.fromEntries(['/v1', '/v2', '/v3'].map((prefix) => [prefix, { target: API_TARGET }])),
   },
 };
 

@@ -254,8 +254,10 @@ if (setup.problem) {
       await error.waitFor();
       assert.match((await error.locator('.error-code').textContent()) ?? '', /^KMS\.\d{4}$/);
       assert.match((await error.textContent()) ?? '', /alias already exists/i);
-      await dialog().getByRole('button', { name: 'Cancel' }).click();
+      // Escape closes the dialog and gives focus back to the button that opened it.
+      await page.keyboard.press('Escape');
       await dialog().waitFor({ state: 'detached' });
+      assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Create key');
     });
 
     it('creates clusters, and shows why one cannot be encrypted before anyone clicks', async () => {

@@ -88,13 +88,18 @@ export interface KeyList {
 }
 
 export interface AuditEvent {
+  id?: string;
+  /** ISO 8601, UTC. */
   time: string;
-  user: string;
+  user: string | null;
+  domain_id?: string | null;
+  access_key?: string | null;
   action: string;
   resource_type: string;
   resource_id: string | null;
   result: string;
-  request_id: string;
+  request_id: string | null;
+  detail?: Record<string, unknown> | null;
 }
 
 export interface AuditPage {

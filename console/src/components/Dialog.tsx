@@ -30,6 +30,8 @@ export function Dialog({
       first?.focus();
     }
     return () => {
+      // Close first: while a modal dialog is open the rest of the page is inert and cannot take focus.
+      if (dialog?.open) dialog.close();
       if (opener.current instanceof HTMLElement && opener.current.isConnected) opener.current.focus();
     };
   }, []);

@@ -58,6 +58,14 @@ export function formatWireTime(value: string | null | undefined): string {
   return `${value.replace('T', ' ')} UTC`;
 }
 
+/** ISO 8601 (`2025-05-14T08:02:59.123Z`) as `2025-05-14 08:02:59 UTC`; other text unchanged. */
+export function formatIsoTime(value: string | null | undefined): string {
+  if (value == null || value === '') return '—';
+  const ms = Date.parse(value);
+  if (!Number.isFinite(ms)) return value;
+  return `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
 export function shortId(id: string | null | undefined): string {
   if (!id) return '—';
   return id.length > 13 ? `${id.slice(0, 8)}…` : id;

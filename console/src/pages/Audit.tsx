@@ -4,6 +4,7 @@ import { listAuditEvents } from '../api/endpoints.js';
 import type { AuditEvent } from '../api/types.js';
 import { Badge, statusTone } from '../components/Badge.js';
 import { ErrorNote } from '../components/ErrorNote.js';
+import { formatIsoTime } from '../lib/format.js';
 
 const PAGE_SIZE = 50;
 
@@ -86,11 +87,14 @@ export function AuditPage({ api }: { api: ApiClient }) {
             </thead>
             <tbody>
               {events.map((event, index) => (
-                <tr key={`${event.request_id}-${index}`}>
+                <tr key={event.id ?? `${event.request_id}-${index}`}>
                   <td data-label="Time" class="nowrap">
-                    {event.time}
+                    {formatIsoTime(event.time)}
                   </td>
-                  <td data-label="User">{event.user}</td>
+                  <td data-label="User">
+                    {event.user ?? '—'}
+                    {event.access_key ? <span class="cell-sub mono">AK {event.access_key}</span> : null}
+                  </td>
                   <td data-label="Action" class="mono">
                     {event.action}
                   </td>
@@ -102,7 +106,7 @@ export function AuditPage({ api }: { api: ApiClient }) {
                     <Badge tone={statusTone(event.result)}>{event.result}</Badge>
                   </td>
                   <td data-label="Request id" class="mono small">
-                    {event.request_id}
+                    {event.request_id ?? '—'}
                   </td>
                 </tr>
               ))}
