@@ -30,6 +30,18 @@ export interface Config {
   jobPollMs: number;
   /** At most this many jobs run at once in one instance. */
   maxConcurrentJobs: number;
+  /** At most this many jobs may be unfinished in the whole store; a new conversion beyond it answers 503. */
+  maxActiveJobs: number;
+  /** Largest request head (request line and headers) in bytes; larger answers 400 and closes. */
+  maxHeaderBytes: number;
+  /** A request (head and body) must arrive within this time, or 408 and the connection is closed. */
+  requestTimeoutSeconds: number;
+  /** An idle keep-alive connection is closed after this time. */
+  keepAliveTimeoutSeconds: number;
+  /** A socket with no traffic at all for this long is destroyed (0: no such limit). */
+  connectionTimeoutSeconds: number;
+  /** SIGTERM/SIGINT: in-flight requests get this long to finish, then the process exits regardless. */
+  shutdownTimeoutSeconds: number;
   /** Clock window of signed requests. */
   signatureWindowSeconds: number;
   bodyLimitBytes: number;
@@ -96,6 +108,12 @@ export function loadConfig(env: Env = process.env): Config {
     jobLeaseSeconds: number(env, 'DWS_JOB_LEASE_SECONDS', 10, 1, 3_600),
     jobPollMs: number(env, 'DWS_JOB_POLL_MS', 250, 10, 60_000),
     maxConcurrentJobs: number(env, 'DWS_MAX_CONCURRENT_JOBS', 32, 1, 10_000),
+    maxActiveJobs: number(env, 'DWS_MAX_ACTIVE_JOBS', 10_000, 1, 1_000_000),
+    maxHeaderBytes: number(env, 'DWS_MAX_HEADER_BYTES', 16_384, 1_024, 1_048_576),
+    requestTimeoutSeconds: number(env, 'DWS_REQUEST_TIMEOUT_SECONDS', 30, 0.1, 3_600),
+    keepAliveTimeoutSeconds: number(env, 'DWS_KEEP_ALIVE_TIMEOUT_SECONDS', 72, 0.1, 3_600),
+    connectionTimeoutSeconds: number(env, 'DWS_CONNECTION_TIMEOUT_SECONDS', 0, 0, 3_600),
+    shutdownTimeoutSeconds: number(env, 'DWS_SHUTDOWN_TIMEOUT_SECONDS', 10, 1, 600),
     signatureWindowSeconds: 15 * 60,
     bodyLimitBytes: 1024 * 1024,
   };

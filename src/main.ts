@@ -45,17 +45,28 @@ export async function serve(env: Record<string, string | undefined> = process.en
     log.info({ accessKey: bootstrap.accessKey, projectId: bootstrap.projectId }, 'bootstrap credential');
   }
 
+  // Graceful shutdown (see RunningServer.close): exit 0 once requests, jobs and the store are closed; exit 1
+  // if that takes longer than DWS_SHUTDOWN_TIMEOUT_SECONDS, or on a second signal (Ctrl-C twice).
   let stopping = false;
   const stop = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
     stopping = true;
     log.info({ signal }, 'shutting down');
     const timer = setTimeout(() => {
       log.error('shutdown took too long; exiting');
       process.exit(1);
-    }, 10_000);
+    }, config.shutdownTimeoutSeconds * 1000);
     timer.unref();
-    await server.close();
+    try {
+      await server.close();
+    } catch (error) {
+      log.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    }
+    log.info('stopped');
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

@@ -102,7 +102,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     {
       encryptJobMs: config.encryptJobSeconds * 1000,
       clusterCreateMs: config.clusterCreateSeconds * 1000,
-      maxActiveJobs: 10_000,
+      maxActiveJobs: config.maxActiveJobs,
     },
     now,
   );
@@ -149,6 +149,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     database,
     metrics,
     metricsToken: config.metricsToken,
+    httpLimits: {
+      maxHeaderBytes: config.maxHeaderBytes,
+      requestTimeoutMs: config.requestTimeoutSeconds * 1000,
+      keepAliveTimeoutMs: config.keepAliveTimeoutSeconds * 1000,
+      connectionTimeoutMs: config.connectionTimeoutSeconds * 1000,
+    },
   });
   const address = await app.listen({ host: config.host, port: config.port });
   runner.start();
@@ -161,11 +167,23 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     bootstrap,
     metrics,
     url: address,
+    /**
+     * Graceful stop: no new connections; in-flight requests finish (requests arriving meanwhile on open
+     * connections answer 503 SHUTTING_DOWN); running jobs stop at their next checkpoint and hand their
+     * leases back, so the next start (or another instance) resumes them; then the store closes. Connections
+     * still busy after most of DWS_SHUTDOWN_TIMEOUT_SECONDS are cut so that close() itself is bounded.
+     */
     async close() {
       if (closed) return;
       closed = true;
-      await app.close();
-      await runner.stop();
+      const graceMs = Math.max(500, config.shutdownTimeoutSeconds * 1000 - 1_000);
+      const force = setTimeout(() => app.server.closeAllConnections(), graceMs);
+      force.unref();
+      try {
+        await Promise.all([app.close(), runner.stop()]);
+      } finally {
+        clearTimeout(force);
+      }
       await releaseLeases(database.db, runner.owner, now()).catch(() => {});
       await database.close();
     },

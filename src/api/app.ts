@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
+import { Errors, ServiceError } from '../domain/errors.js';
 import type { ClusterService } from '../services/clusters.js';
 import type { IdentityProvider } from '../services/identity.js';
 import type { KeyService } from '../services/kms.js';
@@ -14,7 +15,7 @@ import type { Database } from '../store/database.js';
 import { registerAuthentication } from './auth.js';
 import { ErrorBody } from './common-schemas.js';
 import { dwsRoutes } from './dws/routes.js';
-import { registerErrorHandlers } from './errors.js';
+import { clientErrorHandler, frameworkErrors, registerErrorHandlers } from './errors.js';
 import { kmsRoutes } from './kms/routes.js';
 import { Metrics } from './ops/metrics.js';
 import { registerOpenApi } from './ops/openapi.js';
@@ -34,12 +35,48 @@ export interface AppDependencies {
   metrics?: Metrics;
   /** When set, GET /metrics requires `Authorization: Bearer <metricsToken>`. */
   metricsToken?: string | undefined;
+  /** Connection limits against slow or oversized requests (defaults: DEFAULT_HTTP_LIMITS). */
+  httpLimits?: HttpLimits;
 }
 
+/** See docs/reliability.md: what each limit protects against and what a client sees when it hits it. */
+export interface HttpLimits {
+  /** Largest request head; larger answers 400 HEADERS_TOO_LARGE and the connection is closed. */
+  maxHeaderBytes: number;
+  /** The whole request (head and body) must arrive within this time: 408 REQUEST_TIMEOUT and close. */
+  requestTimeoutMs: number;
+  /** Idle keep-alive connections are closed after this time. */
+  keepAliveTimeoutMs: number;
+  /** A socket without any traffic for this long is destroyed (0: never). */
+  connectionTimeoutMs: number;
+}
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+  maxHeaderBytes: 16_384,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 72_000,
+  connectionTimeoutMs: 0,
+};
+
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
+  const limits = deps.httpLimits ?? DEFAULT_HTTP_LIMITS;
+  let closing = false;
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger as FastifyBaseLogger } : { logger: false }),
     bodyLimit: deps.bodyLimitBytes,
+    http: {
+      maxHeaderSize: limits.maxHeaderBytes,
+      requestTimeout: limits.requestTimeoutMs,
+      headersTimeout: Math.min(limits.requestTimeoutMs, 60_000),
+      // Node checks the two timeouts above only this often (default 30 s): keep it well below them.
+      connectionsCheckingInterval: Math.max(100, Math.min(5_000, Math.floor(limits.requestTimeoutMs / 4))),
+    },
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionTimeout: limits.connectionTimeoutMs,
+    // Refusals that happen before any hook (bad URLs, oversized headers, slow clients) in the error format.
+    frameworkErrors,
+    clientErrorHandler,
     // Honour a caller's X-Request-Id only when it is short and plain; otherwise make one.
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -50,12 +87,17 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     // One line per request is written by the onResponse hook below, with the caller and the route.
     logController: new LogController({ disableRequestLogging: true }),
-    return503OnClosing: true,
+    // While closing, requests that still arrive on open connections answer 503 SHUTTING_DOWN (below).
+    return503OnClosing: false,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addSchema(ErrorBody);
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onRequest', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
+    if (closing) throw new ServiceError(Errors.SHUTTING_DOWN);
   });
   app.addHook('onResponse', async (request, reply) => {
     // request.log already carries reqId (a child binding): not repeated here.
