@@ -1,12 +1,16 @@
 /**
  * The durable job runner. Jobs live in the store; an instance claims one with a lease (a conditional
- * UPDATE, atomic in both dialects), renews the lease while it reports progress, and finishes the job
- * in one transaction that first re-checks it still owns the lease. An instance that dies simply stops
+ * UPDATE, atomic in both dialects; on PostgreSQL a batch at a time with FOR UPDATE SKIP LOCKED, so
+ * instances polling together take different jobs), renews the lease while it reports progress, and
+ * finishes the job in one transaction whose first statement re-checks it still owns the lease — an
+ * UPDATE, which also locks the job row until commit, so a take-over waits for the finish and then finds
+ * the job final (see docs/deployment.md for the lease length and the reasoning). An instance that dies simply stops
  * renewing: once the lease expires any instance (or the same one after a restart) claims the job and
  * carries on from its stored due time, and the ownership check makes the final side effects (data key,
  * cluster update, audit) happen exactly once.
  */
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { progressAt } from '../domain/jobs.js';
 import type { ClusterService } from '../services/clusters.js';
 import type { Database } from '../store/database.js';
@@ -17,7 +21,7 @@ export interface RunnerOptions {
   leaseMs: number;
   pollMs: number;
   maxConcurrent: number;
-  /** Identifies this instance in `lease_owner`. */
+  /** Identifies this instance in `lease_owner` (default `<hostname>:<pid>:<random>`). */
   owner?: string;
   now?: () => number;
   onError?: (error: unknown, job?: JobRow) => void;
@@ -38,7 +42,8 @@ export class JobRunner {
     private readonly clusters: ClusterService,
     private readonly options: RunnerOptions,
   ) {
-    this.owner = options.owner ?? `instance-${randomUUID()}`;
+    // Host and process id make `lease_owner` tell an operator which instance holds a job.
+    this.owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.now = options.now ?? Date.now;
   }
 
