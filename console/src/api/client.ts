@@ -138,32 +138,15 @@ export class ApiClient {
       body = JSON.stringify(options.body);
       headers['Content-Type'] = 'application/json';
     }
-    let sendHeaders: Record<string, string>;
-    if (this.session.kind === 'token') {
-      sendHeaders = { ...headers, 'X-Auth-Token': this.session.token };
-    } else {
-      const signed = await signRequest({
-        method,
-        path,
-        query,
-        headers: { ...headers, host: this.host },
-        body,
-        ak: this.session.ak,
-        key: this.session.key,
-      });
-      sendHeaders = signed.headers;
-    }
-    let response: Response;
-    try {
-      response = await fetch(path + encodeQuery(query), {
-        method,
-        headers: sendHeaders,
-        body,
-        credentials: 'same-origin',
-        cache: 'no-store',
-      });
-    } catch (error) {
-      throw new ApiError(0, 'NETWORK', `The service cannot be reached (${(error as Error).message}).`, null);
+    let response = await this.send(method, path, query, headers, body);
+    if (
+      !response.ok &&
+      response.status === 401 &&
+      this.session.kind === 'aksk' &&
+      this.adoptServerClock(response)
+    ) {
+      // The signature was refused for its date: sign again with the server's clock, once.
+      response = await this.send(method, path, query, headers, body);
     }
     if (!response.ok) {
       const error = await toApiError(response);
@@ -182,5 +165,57 @@ export class ApiClient {
         null,
       );
     }
+  }
+
+  /** Milliseconds to add to this browser's clock to get the server's (X-Sdk-Date must be within 15 min). */
+  clockOffsetMs = 0;
+
+  private async send(
+    method: string,
+    path: string,
+    query: Record<string, string>,
+    headers: Record<string, string>,
+    body: string | undefined,
+  ): Promise<Response> {
+    let sendHeaders: Record<string, string>;
+    if (this.session.kind === 'token') {
+      sendHeaders = { ...headers, 'X-Auth-Token': this.session.token };
+    } else {
+      const signed = await signRequest({
+        method,
+        path,
+        query,
+        headers: { ...headers, host: this.host },
+        body,
+        ak: this.session.ak,
+        key: this.session.key,
+        date: new Date(Date.now() + this.clockOffsetMs),
+      });
+      sendHeaders = signed.headers;
+    }
+    try {
+      return await fetch(path + encodeQuery(query), {
+        method,
+        headers: sendHeaders,
+        body,
+        credentials: 'same-origin',
+        cache: 'no-store',
+      });
+    } catch (error) {
+      throw new ApiError(0, 'NETWORK', `The service cannot be reached (${(error as Error).message}).`, null);
+    }
+  }
+
+  /**
+   * After a 401, when this browser's clock is more than a minute away from the server's `Date`
+   * header, remember the difference and say so (the request is then worth signing again).
+   */
+  private adoptServerClock(response: Response): boolean {
+    const serverTime = Date.parse(response.headers.get('date') ?? '');
+    if (!Number.isFinite(serverTime)) return false;
+    const offset = serverTime - Date.now();
+    if (Math.abs(offset - this.clockOffsetMs) < 60_000) return false;
+    this.clockOffsetMs = offset;
+    return true;
   }
 }
