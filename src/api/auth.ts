@@ -8,7 +8,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { verifySignature } from '../crypto/signing.js';
 import { Errors, ServiceError } from '../domain/errors.js';
-import { isAllowed } from '../domain/permissions.js';
+import { isAllowed, isKnownAction } from '../domain/permissions.js';
 import type { Actor } from '../services/actor.js';
 import type { IdentityProvider, Principal } from '../services/identity.js';
 
@@ -64,9 +64,23 @@ export function registerAuthentication(app: FastifyInstance, options: AuthOption
     }
   });
 
+  // Every checked action must be in the catalogue: a route naming an unknown action is a bug, caught at start.
+  app.addHook('onRoute', (route) => {
+    const action = (route.config as { action?: string } | undefined)?.action;
+    if (action !== undefined && !isKnownAction(action)) {
+      throw new Error(
+        `route ${route.method} ${route.url} checks ${action}, which is not in ACTIONS (src/domain/permissions.ts)`,
+      );
+    }
+  });
+
   app.addHook('preValidation', async (request) => {
     const config = request.routeOptions.config;
-    if (config.public || !config.action) return;
+    if (config.public || !config.action) {
+      // Public routes with a body (token issue) report bad JSON here, before their schema sees nothing.
+      if (request.bodyParseError) throw new ServiceError(Errors.MALFORMED_JSON);
+      return;
+    }
     const { principal, tokenProjectId, accessKey } = await authenticate(request, options, now());
     const projectId = (request.params as { project_id?: string } | undefined)?.project_id;
     if (projectId === undefined)
@@ -96,8 +110,9 @@ async function authenticate(
   now: number,
 ): Promise<{ principal: Principal; tokenProjectId?: string; accessKey?: string }> {
   const token = request.headers['x-auth-token'];
-  if (typeof token === 'string' && token !== '') {
-    const found = await options.identities.findToken(token);
+  if (token !== undefined && token !== '') {
+    // A repeated header arrives as an array: refused like any malformed token.
+    const found = typeof token === 'string' ? await options.identities.findToken(token) : undefined;
     if (!found) throw new ServiceError(Errors.AUTH_TOKEN);
     return { principal: found.principal, tokenProjectId: found.projectId };
   }

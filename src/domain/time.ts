@@ -27,3 +27,8 @@ export function formatJobTime(ms: number): string {
 export function formatIsoTime(ms: number): string {
   return new Date(ms).toISOString();
 }
+
+/** Keystone's `YYYY-MM-DDTHH:mm:ss.ffffffZ` (microseconds), for token `issued_at` and `expires_at`. */
+export function formatIamTime(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, -1)}000Z`;
+}

@@ -1,0 +1,85 @@
+/**
+ * The IAM surface: `POST /v3/auth/tokens` (Keystone v3 password method, project scope; public, the
+ * password authenticates) and `GET /v1/{project_id}/audit-events` (ours, permission dws:audit:list).
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Errors, ServiceError } from '../../domain/errors.js';
+import type { IamService } from '../../services/iam.js';
+import { actorOf } from '../auth.js';
+import { errorResponses, ProjectParams } from '../common-schemas.js';
+import { AuditEventList, AuditQuery, TokenRequestBody, TokenResponse } from './schemas.js';
+import { auditPageView, tokenView } from './views.js';
+
+export interface IamRoutesOptions {
+  iam: IamService;
+}
+
+const MAX_AUDIT_PAGE = 1000;
+
+export const iamRoutes: FastifyPluginAsyncTypebox<IamRoutesOptions> = async (app, { iam }) => {
+  app.post(
+    '/v3/auth/tokens',
+    {
+      config: { public: true },
+      schema: {
+        operationId: 'KeystoneCreateUserTokenByPassword',
+        tags: ['iam'],
+        body: TokenRequestBody,
+        response: { 201: TokenResponse, ...errorResponses() },
+      },
+    },
+    async (request, reply) => {
+      const { identity, scope } = request.body.auth;
+      const { user } = identity.password;
+      const issued = await iam.issueToken(
+        {
+          methods: identity.methods,
+          user: {
+            password: user.password,
+            ...(user.id !== undefined ? { id: user.id } : {}),
+            ...(user.name !== undefined ? { name: user.name } : {}),
+            ...(user.domain?.id !== undefined ? { domainId: user.domain.id } : {}),
+            ...(user.domain?.name !== undefined ? { domainName: user.domain.name } : {}),
+          },
+          ...(scope?.project
+            ? {
+                scope: {
+                  ...(scope.project.id !== undefined ? { projectId: scope.project.id } : {}),
+                  ...(scope.project.name !== undefined ? { projectName: scope.project.name } : {}),
+                },
+              }
+            : {}),
+        },
+        request.id,
+      );
+      reply.code(201).header('X-Subject-Token', issued.token);
+      return tokenView(issued);
+    },
+  );
+
+  app.get(
+    '/v1/:project_id/audit-events',
+    {
+      config: { action: 'dws:audit:list' },
+      schema: {
+        operationId: 'ListAuditEvents',
+        tags: ['iam'],
+        params: ProjectParams,
+        querystring: AuditQuery,
+        response: { 200: AuditEventList, ...errorResponses() },
+      },
+    },
+    async (request) => {
+      const limit = request.query.limit === undefined ? 100 : Number(request.query.limit);
+      if (limit < 1 || limit > MAX_AUDIT_PAGE) {
+        throw new ServiceError(Errors.INVALID_PARAMETER, `limit must be from 1 to ${MAX_AUDIT_PAGE}.`);
+      }
+      const marker = request.query.marker === undefined ? undefined : Number(request.query.marker);
+      const page = await iam.listAuditEvents(actorOf(request), {
+        limit,
+        ...(marker !== undefined ? { marker } : {}),
+      });
+      return auditPageView(page);
+    },
+  );
+};

@@ -1,0 +1,72 @@
+/** TypeBox schemas of the IAM surface: token issue (Keystone v3, password method) and the audit trail. */
+import { Type } from '@sinclair/typebox';
+import { Nullable } from '../common-schemas.js';
+
+const Name = Type.String({ minLength: 1, maxLength: 255 });
+const Id = Type.String({ minLength: 1, maxLength: 64 });
+const DomainRef = Type.Object({ id: Type.Optional(Id), name: Type.Optional(Name) });
+
+export const TokenRequestBody = Type.Object({
+  auth: Type.Object({
+    identity: Type.Object({
+      methods: Type.Array(Type.String({ maxLength: 32 }), { minItems: 1, maxItems: 8 }),
+      password: Type.Object({
+        user: Type.Object({
+          id: Type.Optional(Id),
+          name: Type.Optional(Name),
+          password: Type.String({ minLength: 1, maxLength: 1024 }),
+          domain: Type.Optional(DomainRef),
+        }),
+      }),
+    }),
+    scope: Type.Optional(
+      Type.Object({
+        project: Type.Optional(
+          Type.Object({ id: Type.Optional(Id), name: Type.Optional(Name), domain: Type.Optional(DomainRef) }),
+        ),
+      }),
+    ),
+  }),
+});
+
+const DomainView = Type.Object({ id: Type.String(), name: Type.String() });
+
+export const TokenResponse = Type.Object({
+  token: Type.Object({
+    expires_at: Type.String(),
+    issued_at: Type.String(),
+    methods: Type.Array(Type.String()),
+    user: Type.Object({ id: Type.String(), name: Type.String(), domain: DomainView }),
+    project: Type.Object({ id: Type.String(), name: Type.String(), domain: DomainView }),
+    catalog: Type.Array(Type.Unknown()),
+    roles: Type.Array(Type.Unknown()),
+  }),
+});
+
+export const AuditQuery = Type.Object({
+  limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$', description: '1 to 1000 (default 100)' })),
+  marker: Type.Optional(
+    Type.String({ pattern: '^[0-9]{1,18}$', description: 'next_marker of the previous page' }),
+  ),
+});
+
+const NullableString = Nullable(Type.String());
+
+export const AuditEvent = Type.Object({
+  id: Type.String(),
+  time: Type.String({ description: 'ISO 8601, UTC' }),
+  user: NullableString,
+  domain_id: NullableString,
+  access_key: NullableString,
+  action: Type.String(),
+  resource_type: Type.String(),
+  resource_id: NullableString,
+  result: Type.String(),
+  request_id: NullableString,
+  detail: Nullable(Type.Record(Type.String(), Type.Unknown())),
+});
+
+export const AuditEventList = Type.Object({
+  events: Type.Array(AuditEvent),
+  next_marker: NullableString,
+});
