@@ -20,6 +20,10 @@ export interface Config {
   /** Base64 of 32 bytes; when absent a key file in dataDir is used (SQLite mode only). */
   rootKey: string | undefined;
   bootstrap: { ak: string | undefined; sk: string | undefined; projectId: string | undefined };
+  /** DWS_IAM_FILE: the identities file (accounts, projects, users, access keys, policies); read at start. */
+  iamFile: string | undefined;
+  /** Lifetime of IAM tokens issued by POST /v3/auth/tokens. */
+  tokenTtlSeconds: number;
   /** How long an encryption conversion takes. */
   encryptJobSeconds: number;
   /** How long a new cluster stays CREATING before it is AVAILABLE (0: immediately). */
@@ -103,6 +107,8 @@ export function loadConfig(env: Env = process.env): Config {
     metricsToken: text(env, 'DWS_METRICS_TOKEN'),
     rootKey: text(env, 'DWS_ROOT_KEY'),
     bootstrap: { ak, sk, projectId },
+    iamFile: text(env, 'DWS_IAM_FILE'),
+    tokenTtlSeconds: number(env, 'DWS_TOKEN_TTL_SECONDS', 86_400, 60, 7 * 86_400),
     encryptJobSeconds: number(env, 'DWS_ENCRYPT_JOB_SECONDS', 5, 0, 86_400),
     clusterCreateSeconds: number(env, 'DWS_CLUSTER_CREATE_SECONDS', 0, 0, 86_400),
     jobLeaseSeconds: number(env, 'DWS_JOB_LEASE_SECONDS', 10, 1, 3_600),

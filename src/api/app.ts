@@ -9,6 +9,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Logger } from 'pino';
 import { Errors, ServiceError } from '../domain/errors.js';
 import type { ClusterService } from '../services/clusters.js';
+import type { IamService } from '../services/iam.js';
 import type { IdentityProvider } from '../services/identity.js';
 import type { KeyService } from '../services/kms.js';
 import type { Database } from '../store/database.js';
@@ -16,6 +17,7 @@ import { registerAuthentication } from './auth.js';
 import { ErrorBody } from './common-schemas.js';
 import { dwsRoutes } from './dws/routes.js';
 import { clientErrorHandler, frameworkErrors, registerErrorHandlers } from './errors.js';
+import { iamRoutes } from './iam/routes.js';
 import { kmsRoutes } from './kms/routes.js';
 import { Metrics } from './ops/metrics.js';
 import { registerOpenApi } from './ops/openapi.js';
@@ -25,6 +27,8 @@ export interface AppDependencies {
   clusters: ClusterService;
   keys: KeyService;
   identities: IdentityProvider;
+  /** Token issue and the audit trail (POST /v3/auth/tokens, GET /v1/{project_id}/audit-events). */
+  iam?: IamService;
   logger: Logger | false;
   bodyLimitBytes: number;
   signatureWindowMs: number;
@@ -126,5 +130,6 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(opsRoutes, { metrics, database: deps.database, metricsToken: deps.metricsToken });
   await app.register(dwsRoutes, { clusters: deps.clusters });
   await app.register(kmsRoutes, { keys: deps.keys });
+  if (deps.iam) await app.register(iamRoutes, { iam: deps.iam });
   return app;
 }
