@@ -1,0 +1,336 @@
+/**
+ * The CLI's HTTP client: every request signed with SDK-HMAC-SHA256 (the same signer as the official
+ * SDKs, `signRequest`), sent with the global fetch. It imports nothing of the server, so it works
+ * against any deployment that speaks the API, including the cloud's.
+ */
+import { signRequest } from '../crypto/signing.js';
+
+export interface ClientOptions {
+  /** Base URL, e.g. `http://127.0.0.1:8080`. */
+  endpoint: string;
+  ak: string;
+  sk: string;
+  projectId: string;
+  /** Per-request timeout (default 30 s). */
+  timeoutMs?: number;
+}
+
+/** The service answered with an error (4xx/5xx): its `error_code` and `error_msg`. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly requestId: string | undefined,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** The service could not be reached (refused, DNS, timeout) or did not answer HTTP. */
+export class ConnectionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConnectionError';
+  }
+}
+
+export type CryptAlgorithm = 'generalCipher' | 'SMcompatible';
+export type JobStatus = 'INIT' | 'WAITING' | 'RUNNING' | 'DELAY_SCHEDULED' | 'FAIL' | 'SUCCESS' | 'STOP';
+export const FINAL_JOB_STATUSES: readonly string[] = ['SUCCESS', 'FAIL', 'STOP'];
+
+export interface KeyDetails {
+  key_id: string;
+  domain_id: string;
+  key_alias: string;
+  key_spec: string;
+  key_usage: string;
+  key_description: string;
+  creation_date: string;
+  scheduled_deletion_date: string;
+  key_state: string;
+  [field: string]: unknown;
+}
+
+export interface KeyList {
+  keys: string[];
+  key_details: KeyDetails[];
+  next_marker: string;
+  truncated: string;
+  total: number;
+}
+
+export interface Cluster {
+  id: string;
+  name: string;
+  status: string;
+  version: string;
+  created: string;
+  updated: string;
+  guest_agent_version: string;
+  encrypted: boolean;
+  task_status: string;
+  number_of_node: number;
+  [field: string]: unknown;
+}
+
+export interface EncryptInfo {
+  id: string | null;
+  cluster_id: string | null;
+  master_key_id: string | null;
+  master_key_name: string | null;
+  last_rotate_key_time: string | null;
+  crypt_algorithm: string | null;
+}
+
+export interface Job {
+  job_id: string;
+  job_name: string;
+  begin_time: string | null;
+  end_time: string | null;
+  status: JobStatus | string;
+  failed_code: string | null;
+  failed_detail: string | null;
+  progress: string;
+}
+
+export interface RotateResult {
+  master_key_name: string;
+  cluster_id: string;
+  rotate_key_time: string;
+}
+
+export interface CreateClusterInput {
+  name: string;
+  flavor: string;
+  num_node: number;
+  db_name: string;
+  db_password: string;
+  vpc_id: string;
+  subnet_id: string;
+  datastore_version: string;
+  guest_agent_version?: string;
+  availability_zones?: string[];
+  master_key_id?: string;
+  master_key_name?: string;
+  crypt_algorithm?: CryptAlgorithm;
+  [field: string]: unknown;
+}
+
+const seg = encodeURIComponent;
+
+export class DwsClient {
+  private readonly base: URL;
+
+  constructor(private readonly options: ClientOptions) {
+    try {
+      this.base = new URL(options.endpoint);
+    } catch {
+      throw new TypeError(`the endpoint '${options.endpoint}' is not a URL (e.g. http://127.0.0.1:8080)`);
+    }
+    if (this.base.protocol !== 'http:' && this.base.protocol !== 'https:') {
+      throw new TypeError(`the endpoint '${options.endpoint}' must be http:// or https://`);
+    }
+  }
+
+  get endpoint(): string {
+    return this.base.origin + this.base.pathname.replace(/\/$/, '');
+  }
+
+  get projectId(): string {
+    return this.options.projectId;
+  }
+
+  /** One signed call; resolves with the parsed JSON body of a 2xx answer. */
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const url = `${this.endpoint}${path}`;
+    const text = body === undefined ? undefined : JSON.stringify(body);
+    const headers: Record<string, string> = {
+      'Content-Type': 'application/json',
+      'X-Project-Id': this.options.projectId,
+    };
+    const signed = signRequest({
+      method,
+      url,
+      headers,
+      body: text,
+      ak: this.options.ak,
+      sk: this.options.sk,
+    });
+    // fetch sets Host itself from the URL, which is what was signed.
+    const { host: _host, ...added } = signed;
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers: { ...headers, ...added },
+        ...(text !== undefined ? { body: text } : {}),
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
+      });
+    } catch (error) {
+      throw new ConnectionError(`cannot reach ${this.endpoint}: ${describeFetchError(error)}`);
+    }
+    const raw = await response.text().catch(() => '');
+    const requestId = response.headers.get('x-request-id') ?? undefined;
+    let parsed: unknown;
+    try {
+      parsed = raw ? JSON.parse(raw) : {};
+    } catch {
+      parsed = undefined;
+    }
+    if (!response.ok) {
+      const err = parsed as { error_code?: unknown; error_msg?: unknown } | undefined;
+      if (err && typeof err.error_code === 'string') {
+        throw new ApiError(response.status, err.error_code, String(err.error_msg ?? ''), requestId);
+      }
+      throw new ApiError(
+        response.status,
+        `HTTP ${response.status}`,
+        raw.slice(0, 200) || response.statusText,
+        requestId,
+      );
+    }
+    if (parsed === undefined) {
+      throw new ConnectionError(
+        `${this.endpoint} answered something that is not JSON (is it dws-encryption?)`,
+      );
+    }
+    return parsed as T;
+  }
+
+  private kms<T>(action: string, body: Record<string, unknown>): Promise<T> {
+    return this.request<T>('POST', `/v1.0/${seg(this.projectId)}/kms/${action}`, body);
+  }
+
+  // KMS (contract §6)
+  createKey(input: { alias: string; spec?: string; description?: string }) {
+    return this.kms<{ key_info: { key_id: string; domain_id: string } }>('create-key', {
+      key_alias: input.alias,
+      key_spec: input.spec ?? 'AES_256',
+      ...(input.description !== undefined ? { key_description: input.description } : {}),
+    });
+  }
+  listKeys(filter: { limit?: number; marker?: string; state?: string; spec?: string } = {}) {
+    return this.kms<KeyList>('list-keys', {
+      ...(filter.limit !== undefined ? { limit: String(filter.limit) } : {}),
+      ...(filter.marker ? { marker: filter.marker } : {}),
+      ...(filter.state ? { key_state: filter.state } : {}),
+      ...(filter.spec ? { key_spec: filter.spec } : {}),
+    });
+  }
+  describeKey(keyId: string) {
+    return this.kms<{ key_info: KeyDetails }>('describe-key', { key_id: keyId });
+  }
+  enableKey(keyId: string) {
+    return this.kms<{ key_info: { key_id: string; key_state: string } }>('enable-key', { key_id: keyId });
+  }
+  disableKey(keyId: string) {
+    return this.kms<{ key_info: { key_id: string; key_state: string } }>('disable-key', { key_id: keyId });
+  }
+  scheduleKeyDeletion(keyId: string, pendingDays: number) {
+    return this.kms<{ key_id: string; key_state: string }>('schedule-key-deletion', {
+      key_id: keyId,
+      pending_days: String(pendingDays),
+    });
+  }
+  cancelKeyDeletion(keyId: string) {
+    return this.kms<{ key_id: string; key_state: string }>('cancel-key-deletion', { key_id: keyId });
+  }
+
+  // Clusters (contract §5)
+  createCluster(cluster: CreateClusterInput) {
+    return this.request<{ cluster: { id: string } }>('POST', `/v2/${seg(this.projectId)}/clusters`, {
+      cluster,
+    });
+  }
+  listClusters() {
+    return this.request<{ clusters: Cluster[]; count: number }>(
+      'GET',
+      `/v1.0/${seg(this.projectId)}/clusters`,
+    );
+  }
+  showCluster(clusterId: string) {
+    return this.request<{ cluster: Cluster }>(
+      'GET',
+      `/v1.0/${seg(this.projectId)}/clusters/${seg(clusterId)}`,
+    );
+  }
+  deleteCluster(clusterId: string) {
+    return this.request<Record<string, never>>(
+      'DELETE',
+      `/v1.0/${seg(this.projectId)}/clusters/${seg(clusterId)}`,
+    );
+  }
+
+  // Cluster encryption (contract §1-§4)
+  encryptInfo(clusterId: string) {
+    return this.request<EncryptInfo>(
+      'GET',
+      `/v1/${seg(this.projectId)}/clusters/${seg(clusterId)}/encrypt-info`,
+    );
+  }
+  encrypt(
+    clusterId: string,
+    input: { masterKeyId: string; masterKeyName?: string; cryptAlgorithm: CryptAlgorithm },
+  ) {
+    return this.request<{ job_id: string }>(
+      'POST',
+      `/v2/${seg(this.projectId)}/clusters/${seg(clusterId)}/encrypt`,
+      {
+        encrypt: {
+          master_key_id: input.masterKeyId,
+          ...(input.masterKeyName !== undefined ? { master_key_name: input.masterKeyName } : {}),
+          crypt_algorithm: input.cryptAlgorithm,
+        },
+      },
+    );
+  }
+  rotateKey(clusterId: string, masterKeyId?: string) {
+    return this.request<RotateResult>(
+      'POST',
+      `/v1/${seg(this.projectId)}/clusters/${seg(clusterId)}/rotate-key`,
+      masterKeyId !== undefined ? { master_key_id: masterKeyId } : undefined,
+    );
+  }
+  job(jobId: string) {
+    return this.request<Job>('GET', `/v1.0/${seg(this.projectId)}/job/${seg(jobId)}`);
+  }
+
+  /**
+   * Polls a job until it reaches SUCCESS, FAIL or STOP, calling `onProgress` after every read.
+   * Throws `JobTimeoutError` when `timeoutMs` passes first (the job itself goes on).
+   */
+  async waitForJob(
+    jobId: string,
+    options: { intervalMs?: number; timeoutMs?: number; onProgress?: (job: Job) => void } = {},
+  ): Promise<Job> {
+    const deadline = Date.now() + (options.timeoutMs ?? 600_000);
+    for (;;) {
+      const job = await this.job(jobId);
+      options.onProgress?.(job);
+      if (FINAL_JOB_STATUSES.includes(job.status)) return job;
+      if (Date.now() > deadline) throw new JobTimeoutError(job);
+      await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 500));
+    }
+  }
+}
+
+/** Waiting for a job took longer than allowed; the job itself goes on. */
+export class JobTimeoutError extends Error {
+  constructor(readonly job: Job) {
+    super(`job ${job.job_id} is still ${job.status} (${job.progress}); it goes on in the service`);
+    this.name = 'JobTimeoutError';
+  }
+}
+
+function describeFetchError(error: unknown): string {
+  if (error instanceof Error) {
+    if (error.name === 'TimeoutError' || error.name === 'AbortError') return 'no answer in time';
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    if (cause?.code) return cause.code;
+    if (cause?.message) return cause.message;
+    return error.message;
+  }
+  return String(error);
+}
