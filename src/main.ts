@@ -19,7 +19,17 @@ export async function serve(env: Record<string, string | undefined> = process.en
     }
     throw error;
   }
-  const server = await startServer(config);
+  let server: RunningServer;
+  try {
+    server = await startServer(config);
+  } catch (error) {
+    // A bad identities file (DWS_IAM_FILE) is a configuration error found while starting.
+    if (error instanceof ConfigError) {
+      console.error(`dws-encryption: ${error.message}`);
+      process.exit(2);
+    }
+    throw error;
+  }
   const { bootstrap } = server;
   const log = server.app.log;
   log.info(

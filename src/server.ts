@@ -9,11 +9,12 @@ import { buildApp } from './api/app.js';
 import { isStoreUnavailable } from './api/errors.js';
 import { Metrics } from './api/ops/metrics.js';
 import { type BootstrapCredential, ensureBootstrapCredential } from './bootstrap.js';
-import type { Config } from './config.js';
+import { type Config, ConfigError } from './config.js';
 import { parseRootKey } from './crypto/index.js';
 import { JobRunner } from './jobs/runner.js';
 import { ClusterService } from './services/clusters.js';
-import { StaticIdentityProvider } from './services/identity.js';
+import { Directory, IamIdentityProvider, IamService } from './services/iam.js';
+import { loadIdentitiesFile } from './services/iam-file.js';
 import { KeyService } from './services/kms.js';
 import { type Database, isPostgresUrl, openDatabase } from './store/database.js';
 import { releaseLeases } from './store/jobs.js';
@@ -39,7 +40,12 @@ export interface StartOptions {
  * JSON lines (one object per line) for machines; human-readable lines (pino-pretty) when stdout is a
  * terminal. LOG_FORMAT=json|pretty forces either.
  */
-export function createLogger(config: Config, isTTY: boolean = process.stdout.isTTY === true): Logger {
+export function createLogger(
+  config: Config,
+  isTTY: boolean = process.stdout.isTTY === true,
+  /** JSON lines go here instead of stdout (tests capture the log this way). */
+  destination?: pino.DestinationStream,
+): Logger {
   const readable = config.logFormat === 'pretty' || (config.logFormat === undefined && isTTY);
   const options: pino.LoggerOptions = {
     level: config.logLevel,
@@ -48,15 +54,31 @@ export function createLogger(config: Config, isTTY: boolean = process.stdout.isT
       paths: [
         'req.headers.authorization',
         'req.headers["x-auth-token"]',
+        'req.headers.cookie',
         'res.headers["x-subject-token"]',
+        'headers.authorization',
+        'headers["x-auth-token"]',
+        'headers["x-subject-token"]',
+        'password',
+        'db_password',
+        'sk',
+        'secret',
+        'secretKey',
+        'token',
         '*.password',
         '*.db_password',
         '*.sk',
         '*.secret',
+        '*.secretKey',
+        '*.token',
+        '*.headers.authorization',
+        '*.headers["x-auth-token"]',
+        '*.headers["x-subject-token"]',
       ],
       censor: '[redacted]',
     },
   };
+  if (destination) return pino(options, destination);
   if (!readable) return pino(options);
   return pino(
     options,
@@ -84,6 +106,9 @@ export function loadRootKey(config: Config, postgres: boolean): Buffer {
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger === undefined ? createLogger(config) : options.logger;
   const now = options.now ?? Date.now;
+  // Read before the store is opened: a bad identities file stops the start with a ConfigError (exit 2).
+  // The declaration (with the file's secrets) lives only until the directory is built from it.
+  const directory = new Directory(config.iamFile ? loadIdentitiesFile(config.iamFile) : undefined);
   const postgres = isPostgresUrl(config.databaseUrl);
   const rootKey = loadRootKey(config, postgres);
   const database = await openDatabase({
@@ -107,8 +132,16 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     now,
   );
   const bootstrap = await ensureBootstrapCredential(database, rootKey, config);
-  const identities = new StaticIdentityProvider();
-  identities.add(bootstrap.accessKey, {
+  const iamOptions = { tokenTtlMs: config.tokenTtlSeconds * 1000, now };
+  const identities = new IamIdentityProvider(database, directory, iamOptions);
+  if (identities.findAccessKey(bootstrap.accessKey)) {
+    await database.close();
+    throw new ConfigError(
+      `DWS_IAM_FILE declares the access key ${bootstrap.accessKey}, which is the bootstrap credential's`,
+    );
+  }
+  // The operator's credential works with or without an identities file: its own account and project, every action.
+  identities.addAccessKey(bootstrap.accessKey, {
     secret: bootstrap.secretKey,
     principal: {
       domainId: bootstrap.domainId,
@@ -117,6 +150,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       policy: { allow: ['*'] },
     },
   });
+  const iam = new IamService(database, directory, iamOptions);
+  if (logger && config.iamFile) {
+    logger.info(
+      { file: config.iamFile, accounts: directory.accountCount, users: directory.userCount },
+      'identities loaded',
+    );
+  }
 
   const runner = new JobRunner(database, clusters, {
     leaseMs: config.jobLeaseSeconds * 1000,
@@ -142,6 +182,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     clusters,
     keys,
     identities,
+    iam,
     logger: logger,
     bodyLimitBytes: config.bodyLimitBytes,
     signatureWindowMs: config.signatureWindowSeconds * 1000,

@@ -3,11 +3,12 @@
  * call it with requests signed by the official Huawei Cloud signer (the ground truth).
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BasicCredentials } from '@huaweicloud/huaweicloud-sdk-core';
 import { AKSKSigner } from '@huaweicloud/huaweicloud-sdk-core/auth/AKSKSigner.js';
+import type { Logger } from 'pino';
 import { type Config, loadConfig } from '../../src/config.js';
 import { type RunningServer, startServer } from '../../src/server.js';
 import { prepareStore, type Store, type TestDatabase } from './stores.js';
@@ -25,6 +26,14 @@ export interface TestServer {
   database?: TestDatabase;
   /** Signed request as the bootstrap user. */
   call: (method: string, path: string, body?: unknown, options?: CallOptions) => Promise<ApiResponse>;
+  /** Signed request with another access key (a user of the identities file). */
+  callAs: (
+    credentials: { ak: string; sk: string },
+    method: string,
+    path: string,
+    body?: unknown,
+    options?: CallOptions,
+  ) => Promise<ApiResponse>;
   /** Stops the server; keeps the data directory (and PostgreSQL database) unless `removeData` is set. */
   close: (options?: { removeData?: boolean }) => Promise<void>;
 }
@@ -52,6 +61,12 @@ export interface TestServerOptions {
   store?: Store;
   /** Run on this PostgreSQL database, shared with other servers; the caller drops it. */
   database?: TestDatabase;
+  /** An identities file (DWS_IAM_FILE): an object is written as JSON, a string as it is. */
+  iamFile?: unknown;
+  /** The service's logger (default none). */
+  logger?: Logger | false;
+  /** The service's clock (default Date.now). */
+  now?: () => number;
 }
 
 export const TEST_PROJECT_ID = '0123456789abcdef0123456789abcdef';
@@ -61,6 +76,13 @@ export const TEST_SK = 'test-secret-key-for-dws-encryption-tests';
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'dws-test-'));
   const prepared = await prepareStore(dataDir, options);
+  const iamEnv: Record<string, string> = {};
+  if (options.iamFile !== undefined) {
+    const file = join(dataDir, 'identities.json');
+    const text = typeof options.iamFile === 'string' ? options.iamFile : JSON.stringify(options.iamFile);
+    writeFileSync(file, text, { mode: 0o600 });
+    iamEnv.DWS_IAM_FILE = file;
+  }
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
@@ -72,9 +94,13 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     DWS_JOB_POLL_MS: '20',
     LOG_LEVEL: 'silent',
     ...prepared.env,
+    ...iamEnv,
     ...options.env,
   });
-  const server = await startServer(config, { logger: false });
+  const server = await startServer(config, {
+    logger: options.logger ?? false,
+    ...(options.now ? { now: options.now } : {}),
+  });
   const baseUrl = server.url;
   const call = (method: string, path: string, body?: unknown, callOptions: CallOptions = {}) =>
     signedCall(baseUrl, method, path, body, {
@@ -82,6 +108,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       ak: callOptions.ak ?? TEST_AK,
       sk: callOptions.sk ?? TEST_SK,
     });
+  const callAs: TestServer['callAs'] = (credentials, method, path, body, callOptions = {}) =>
+    signedCall(baseUrl, method, path, body, { ...callOptions, ak: credentials.ak, sk: credentials.sk });
   return {
     server,
     baseUrl,
@@ -93,6 +121,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     store: prepared.store,
     ...(prepared.database ? { database: prepared.database } : {}),
     call,
+    callAs,
     async close(closeOptions = {}) {
       await server.close();
       if (closeOptions.removeData) {
