@@ -1,16 +1,49 @@
 /** Cluster queries: plain functions of (db, scope, ...). Every query is scoped to a project. */
 import type { Db } from './database.js';
+import { postgresReads, sqliteReads } from './fast-reads.js';
 import type { ClusterDataKeyRow, ClusterRow, ClusterUpdate, NewCluster } from './schema.js';
 
 export async function insertCluster(db: Db, row: NewCluster): Promise<void> {
   await db.insertInto('clusters').values(row).execute();
 }
 
+// Every column by name (not `*`): a prepared statement keeps its result shape if a later migration
+// adds a column while it is cached (PostgreSQL refuses a cached `*` plan whose columns changed).
+const CLUSTER_COLUMNS: Record<keyof ClusterRow, true> = {
+  id: true,
+  project_id: true,
+  name: true,
+  status: true,
+  datastore_version: true,
+  guest_agent_version: true,
+  spec_json: true,
+  db_password_sealed: true,
+  encryption_state: true,
+  encrypt_id: true,
+  master_key_id: true,
+  master_key_name: true,
+  crypt_algorithm: true,
+  dek_wrapped: true,
+  dek_version: true,
+  last_rotate_key_at: true,
+  created_at: true,
+  updated_at: true,
+};
+const SELECT_CLUSTER = `SELECT ${Object.keys(CLUSTER_COLUMNS).join(', ')} FROM clusters`;
+const FIND_CLUSTER_SQLITE = `${SELECT_CLUSTER} WHERE id = ? AND project_id = ?`;
+const FIND_CLUSTER_POSTGRES = `${SELECT_CLUSTER} WHERE id = $1 AND project_id = $2`;
+
+/** The hot read (encrypt-info): a cached prepared statement outside transactions, else the Kysely query. */
 export async function findCluster(
   db: Db,
   projectId: string,
   clusterId: string,
 ): Promise<ClusterRow | undefined> {
+  const statement = sqliteReads(db)?.statement(FIND_CLUSTER_SQLITE);
+  if (statement !== undefined) return statement.get(clusterId, projectId) as ClusterRow | undefined;
+  const pg = postgresReads(db);
+  if (pg !== undefined)
+    return pg.first<ClusterRow>('dws_find_cluster', FIND_CLUSTER_POSTGRES, [clusterId, projectId]);
   return db
     .selectFrom('clusters')
     .selectAll()

@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { type DatabaseConnection, type Driver, Kysely, SqliteDialect, type Transaction } from 'kysely';
+import { registerSqliteReads } from './fast-reads.js';
 import { type Dialect, migrateToLatest } from './migrations.js';
 import type { Schema } from './schema.js';
 
@@ -62,6 +63,7 @@ export async function openSqlite(path: string): Promise<Database> {
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   const db = new Kysely<Schema>({ dialect: new SafeRollbackSqliteDialect(sqlite) });
+  registerSqliteReads(db, sqlite);
   await migrateToLatest(db, 'sqlite');
   return {
     db,

@@ -7,6 +7,7 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './database.js';
+import { registerPostgresReads } from './fast-reads.js';
 import { migrateToLatest } from './migrations.js';
 import type { Schema } from './schema.js';
 
@@ -51,6 +52,7 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     client.on('error', onError);
   });
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  registerPostgresReads(db, pool);
   try {
     // Kysely's migrator holds a PostgreSQL advisory lock while it migrates, so instances starting
     // together migrate once; the others wait, then find nothing left to do.

@@ -1,0 +1,65 @@
+/**
+ * Dialect-specific fast paths for the hottest reads (see docs/benchmarks.md). Kysely compiles a query
+ * on every call, and its SQLite driver also prepares the statement on every call; for a read that
+ * runs on every request these costs dominate. Repository functions (src/store/*.ts) ask here for the
+ * native handle behind a Kysely instance and, when there is one, run a cached prepared statement:
+ * - SQLite: a better-sqlite3 statement prepared once per connection. Used only while no transaction is
+ *   open on the (single) connection, so a read never sees another operation's uncommitted writes; in
+ *   a transaction the caller falls back to the Kysely query, which waits for the connection.
+ * - PostgreSQL: a named statement through the pool (parsed and planned once per pooled connection).
+ * Only the root instance is registered: inside a transaction (`Transaction<Schema>`) repository
+ * functions always take the Kysely path, on the transaction's own connection.
+ */
+import type SqliteDatabase from 'better-sqlite3';
+import type { Kysely } from 'kysely';
+import type pg from 'pg';
+import type { Db } from './database.js';
+import type { Schema } from './schema.js';
+
+class SqliteReads {
+  private readonly statements = new Map<string, SqliteDatabase.Statement>();
+  constructor(private readonly sqlite: SqliteDatabase.Database) {}
+
+  /** The prepared statement for `sql`, or undefined while a transaction is open on the connection. */
+  statement(sql: string): SqliteDatabase.Statement | undefined {
+    if (this.sqlite.inTransaction || !this.sqlite.open) return undefined;
+    let statement = this.statements.get(sql);
+    if (statement === undefined) {
+      statement = this.sqlite.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+}
+
+class PostgresReads {
+  constructor(private readonly pool: pg.Pool) {}
+
+  /** Runs a named (prepared once per connection) statement and returns its first row. */
+  async first<T>(name: string, text: string, values: readonly unknown[]): Promise<T | undefined> {
+    const result = await this.pool.query({ name, text, values: values as unknown[] });
+    return result.rows[0] as T | undefined;
+  }
+}
+
+const handles = new WeakMap<object, SqliteReads | PostgresReads>();
+
+export function registerSqliteReads(db: Kysely<Schema>, sqlite: SqliteDatabase.Database): void {
+  handles.set(db, new SqliteReads(sqlite));
+}
+
+export function registerPostgresReads(db: Kysely<Schema>, pool: pg.Pool): void {
+  handles.set(db, new PostgresReads(pool));
+}
+
+/** The SQLite fast path of `db`, if `db` is a registered root SQLite instance. */
+export function sqliteReads(db: Db): SqliteReads | undefined {
+  const handle = handles.get(db);
+  return handle instanceof SqliteReads ? handle : undefined;
+}
+
+/** The PostgreSQL fast path of `db`, if `db` is a registered root PostgreSQL instance. */
+export function postgresReads(db: Db): PostgresReads | undefined {
+  const handle = handles.get(db);
+  return handle instanceof PostgresReads ? handle : undefined;
+}
