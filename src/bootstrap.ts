@@ -6,8 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from './config.js';
 import { openWithRootKey, sealWithRootKey } from './crypto/index.js';
-import { findCredential, insertCredential, listCredentials } from './store/credentials.js';
-import type { Database } from './store/database.js';
+import { findCredential, insertCredential, listCredentials, lockCredentials } from './store/credentials.js';
+import type { Database, Db } from './store/database.js';
 
 export interface BootstrapCredential {
   accessKey: string;
@@ -36,8 +36,16 @@ export async function ensureBootstrapCredential(
   rootKey: Buffer,
   config: Config,
 ): Promise<BootstrapCredential> {
+  // Instances starting together on one database must agree on one credential: the check and the insert
+  // run in one transaction that holds the bootstrap lock (PostgreSQL advisory lock; SQLite's write lock).
+  return database.transaction(async (db) => {
+    await lockCredentials(db, database.dialect);
+    return ensureIn(db, rootKey, config);
+  });
+}
+
+async function ensureIn(db: Db, rootKey: Buffer, config: Config): Promise<BootstrapCredential> {
   const { ak, sk, projectId } = config.bootstrap;
-  const db = database.db;
   if (ak && sk) {
     // From the environment: the environment wins; the stored row records project and account.
     const existing = await findCredential(db, ak);
