@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
+import { ensureBootstrapCredential } from '../../src/bootstrap.js';
 import { loadConfig } from '../../src/config.js';
 import { startServer } from '../../src/server.js';
 import { type Database, openDatabase } from '../../src/store/database.js';
@@ -65,6 +66,36 @@ describe('PostgreSQL store', { skip: postgresSkip() }, () => {
       assert.equal(credentials.length, 1);
     } finally {
       await Promise.all(servers.map((ts) => ts.close({ removeData: true })));
+      await database.drop();
+    }
+  });
+
+  test('instances bootstrapping together agree on one credential (generated, or from the environment)', async () => {
+    const database = await createTestDatabase();
+    const opened = await Promise.all(
+      Array.from({ length: 6 }, () => openDatabase({ url: database.url, poolSize: 2 })),
+    );
+    try {
+      const rootKey = Buffer.from(database.rootKey, 'base64');
+      const generated = await Promise.all(
+        opened.map((d) => ensureBootstrapCredential(d, rootKey, loadConfig({ DATABASE_URL: database.url }))),
+      );
+      assert.equal(new Set(generated.map((c) => c.accessKey)).size, 1);
+      assert.equal(generated.filter((c) => c.generated).length, 1, 'generated (and printed) by one instance');
+      const fromEnv = await Promise.all(
+        opened.map((d) =>
+          ensureBootstrapCredential(
+            d,
+            rootKey,
+            loadConfig({ DATABASE_URL: database.url, DWS_BOOTSTRAP_AK: TEST_AK, DWS_BOOTSTRAP_SK: TEST_SK }),
+          ),
+        ),
+      );
+      assert.equal(new Set(fromEnv.map((c) => `${c.domainId}/${c.projectId}`)).size, 1);
+      const rows = await opened[0]!.db.selectFrom('credentials').select('access_key').execute();
+      assert.equal(rows.length, 2);
+    } finally {
+      await Promise.all(opened.map((d) => d.close()));
       await database.drop();
     }
   });
