@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import {
   ACTIONS,
@@ -84,4 +85,15 @@ test('policy patterns: syntax, and they must name or match a known action', () =
   assert.match(patternProblem('dws:cluster:encrypt ') ?? '', /only letters/);
   assert.match(patternProblem('') ?? '', /only letters/);
   assert.match(patternProblem('dws:.*') ?? '', /only letters/);
+});
+
+test('docs/iam.md lists every permission name with its access level', () => {
+  const doc = readFileSync(new URL('../../docs/iam.md', import.meta.url), 'utf8');
+  for (const action of ACTIONS) {
+    const row = doc.split('\n').find((line) => line.startsWith(`| \`${action.name}\``));
+    assert.ok(row, `docs/iam.md has no row for ${action.name}`);
+    const [, name, access] = row.split('|').map((cell) => cell.trim());
+    assert.equal(name, `\`${action.name}\`${action.ours ? ' (ours)' : ''}`);
+    assert.equal(access, action.access, action.name);
+  }
 });
