@@ -5,6 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { BasicCredentials } from '@huaweicloud/huaweicloud-sdk-core';
+import { HcClient } from '@huaweicloud/huaweicloud-sdk-core/HcClient.js';
+import { DefaultHttpClient } from '@huaweicloud/huaweicloud-sdk-core/http/DefaultHttpClient.js';
 import {
   ACME,
   BETA,
@@ -176,6 +179,30 @@ for (const store of stores()) {
         query: { marker: all[all.length - 1].id },
       });
       assert.deepEqual(last.body, { events: [], next_marker: null });
+    });
+
+    test('the official SDK client reads the trail page by page (the documented way, no curl)', async () => {
+      const credentials = new BasicCredentials()
+        .withAk(USERS.admin.ak)
+        .withSk(USERS.admin.sk)
+        .withProjectId(p1);
+      const client = new HcClient(new DefaultHttpClient({}, [ts.baseUrl]))
+        .withEndpoints([ts.baseUrl])
+        .withCredential(credentials);
+      const page = (marker?: string): Promise<any> =>
+        client.sendRequest({
+          method: 'GET',
+          url: '/v1/{project_id}/audit-events',
+          contentType: 'application/json',
+          pathParams: { project_id: p1 },
+          queryParams: { limit: 2, ...(marker ? { marker } : {}) },
+          headers: {},
+        } as never);
+      const first = await page();
+      assert.equal(first.events.length, 2);
+      assert.ok(first.next_marker);
+      const second = await page(first.next_marker);
+      assert.ok(Number(second.events[0].id) < Number(first.events[1].id));
     });
 
     test('bad limit or marker is 400', async () => {
