@@ -128,7 +128,18 @@ async function authenticate(
     windowMs: options.windowMs,
     lookupSecret: (ak) => options.identities.findAccessKey(ak)?.secret,
   });
-  if (!result.ok) throw new ServiceError(SIGNATURE_FAILURES[result.reason]);
+  if (!result.ok) {
+    if (
+      result.reason === 'content_hash_mismatch' &&
+      request.headers['x-sdk-content-sha256'] === 'UNSIGNED-PAYLOAD'
+    ) {
+      throw new ServiceError(
+        Errors.AUTH_CONTENT_HASH,
+        'X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD is refused for a request with a body; sign the body (JSON).',
+      );
+    }
+    throw new ServiceError(SIGNATURE_FAILURES[result.reason]);
+  }
   const identity = options.identities.findAccessKey(result.ak);
   if (!identity) throw new ServiceError(Errors.AUTH_SIGNATURE);
   return { principal: identity.principal, accessKey: result.ak };

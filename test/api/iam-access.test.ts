@@ -129,6 +129,7 @@ for (const store of stores()) {
           headers: { 'X-Sdk-Content-Sha256': 'UNSIGNED-PAYLOAD' },
         });
         assertError(res, 401, 'DWS.0105');
+        assert.match(res.body.error_msg, /UNSIGNED-PAYLOAD is refused/);
         const list = await ts.callAs(USERS.admin, 'GET', `/v1.0/${p1}/clusters`);
         assert.ok(!list.body.clusters.some((c: any) => c.name === 'unsigned-payload'), 'nothing was created');
         const rotate = await ts.callAs(
