@@ -45,7 +45,7 @@ for (const store of stores()) {
     });
     after(() => ts.close({ removeData: true }));
 
-    async function allEvents(projectId = p1, as = USERS.admin): Promise<any[]> {
+    async function allEvents(projectId = p1, as: { ak: string; sk: string } = USERS.admin): Promise<any[]> {
       const res = await ts.callAs(as, 'GET', `/v1/${projectId}/audit-events`, undefined, {
         query: { limit: '1000' },
       });
@@ -206,7 +206,7 @@ for (const store of stores()) {
     });
 
     test('bad limit or marker is 400', async () => {
-      for (const query of [
+      for (const query of <Record<string, string>[]>[
         { limit: '0' },
         { limit: '1001' },
         { limit: 'ten' },

@@ -120,10 +120,7 @@ describe('a malformed identities file stops the start', () => {
     );
     assert.equal(message.split('\n').length, 4, message);
     assert.match(message, /accounts\[0\]\.users\[0\]\.credentials\[0\]\.sk must be 16 to 256 characters/);
-    assert.match(
-      message,
-      /accounts\[1\]\.users\[0\]\.password_hash N must be a power of two/,
-    );
+    assert.match(message, /accounts\[1\]\.users\[0\]\.password_hash N must be a power of two/);
     assert.match(message, /accounts\[0\]\.users\[3\]\.deny\[0\] is not a known action/);
     assert.ok(!message.includes('tooShortSecret'));
     assertNoSecret(message);
