@@ -1,6 +1,6 @@
 /** Cluster queries: plain functions of (db, scope, ...). Every query is scoped to a project. */
 import type { Db } from './database.js';
-import { postgresReads, sqliteReads } from './fast-reads.js';
+import { postgresReads, sqliteReads, UNAVAILABLE } from './fast-reads.js';
 import type { ClusterDataKeyRow, ClusterRow, ClusterUpdate, NewCluster } from './schema.js';
 
 export async function insertCluster(db: Db, row: NewCluster): Promise<void> {
@@ -33,14 +33,23 @@ const SELECT_CLUSTER = `SELECT ${Object.keys(CLUSTER_COLUMNS).join(', ')} FROM c
 const FIND_CLUSTER_SQLITE = `${SELECT_CLUSTER} WHERE id = ? AND project_id = ?`;
 const FIND_CLUSTER_POSTGRES = `${SELECT_CLUSTER} WHERE id = $1 AND project_id = $2`;
 
-/** The hot read (encrypt-info): a cached prepared statement outside transactions, else the Kysely query. */
+/**
+ * The hot read (encrypt-info): outside transactions a prepared statement (SQLite: behind a row cache
+ * emptied by any write of this process; the row is then frozen), else the Kysely query.
+ */
 export async function findCluster(
   db: Db,
   projectId: string,
   clusterId: string,
 ): Promise<ClusterRow | undefined> {
-  const statement = sqliteReads(db)?.statement(FIND_CLUSTER_SQLITE);
-  if (statement !== undefined) return statement.get(clusterId, projectId) as ClusterRow | undefined;
+  const sqlite = sqliteReads(db);
+  if (sqlite !== undefined) {
+    const row = sqlite.cachedFirst<ClusterRow>(FIND_CLUSTER_SQLITE, `${projectId}/${clusterId}`, [
+      clusterId,
+      projectId,
+    ]);
+    if (row !== UNAVAILABLE) return row;
+  }
   const pg = postgresReads(db);
   if (pg !== undefined)
     return pg.first<ClusterRow>('dws_find_cluster', FIND_CLUSTER_POSTGRES, [clusterId, projectId]);

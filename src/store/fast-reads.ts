@@ -6,6 +6,9 @@
  * - SQLite: a better-sqlite3 statement prepared once per connection. Used only while no transaction is
  *   open on the (single) connection, so a read never sees another operation's uncommitted writes; in
  *   a transaction the caller falls back to the Kysely query, which waits for the connection.
+ *   `cachedFirst` adds a row cache for the embedded mode, where this process is the only writer of the
+ *   file: it is valid only while the connection's `total_changes()` (every row inserted, updated or
+ *   deleted through it, committed or not) stays the same, so any write empties it before the next read.
  * - PostgreSQL: a named statement through the pool (parsed and planned once per pooled connection).
  * Only the root instance is registered: inside a transaction (`Transaction<Schema>`) repository
  * functions always take the Kysely path, on the transaction's own connection.
@@ -16,9 +19,44 @@ import type pg from 'pg';
 import type { Db } from './database.js';
 import type { Schema } from './schema.js';
 
+/** Returned by `SqliteReads.cachedFirst` when the fast path cannot be used (a transaction is open). */
+export const UNAVAILABLE: unique symbol = Symbol('fast read unavailable');
+
+/** Cached rows at most; past this the cache starts afresh (a flood of distinct ids cannot grow it). */
+const MAX_CACHED_ROWS = 10_000;
+
 class SqliteReads {
   private readonly statements = new Map<string, SqliteDatabase.Statement>();
-  constructor(private readonly sqlite: SqliteDatabase.Database) {}
+  private readonly totalChanges: SqliteDatabase.Statement<[], number>;
+  private generation = -1;
+  private readonly rows = new Map<string, unknown>();
+
+  constructor(private readonly sqlite: SqliteDatabase.Database) {
+    this.totalChanges = sqlite.prepare<[], number>('SELECT total_changes()').pluck();
+  }
+
+  /**
+   * The first row of `sql` with `params`, frozen, from the row cache under `key` (which must identify
+   * the statement and its parameters), or UNAVAILABLE while a transaction is open. Only found rows are
+   * cached.
+   */
+  cachedFirst<T extends object>(
+    sql: string,
+    key: string,
+    params: readonly unknown[],
+  ): T | undefined | typeof UNAVAILABLE {
+    if (this.sqlite.inTransaction || !this.sqlite.open) return UNAVAILABLE;
+    const generation = this.totalChanges.get()!;
+    if (generation !== this.generation || this.rows.size >= MAX_CACHED_ROWS) {
+      this.rows.clear();
+      this.generation = generation;
+    }
+    const cached = this.rows.get(key) as T | undefined;
+    if (cached !== undefined) return cached;
+    const row = this.statement(sql)!.get(...params) as T | undefined;
+    if (row !== undefined) this.rows.set(key, Object.freeze(row));
+    return row;
+  }
 
   /** The prepared statement for `sql`, or undefined while a transaction is open on the connection. */
   statement(sql: string): SqliteDatabase.Statement | undefined {

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { deleteCluster, findCluster, insertCluster, updateCluster } from '../../src/store/clusters.js';
+import { openSqlite } from '../../src/store/database.js';
+import type { ClusterRow } from '../../src/store/schema.js';
+
+const P = 'c'.repeat(32);
+const OTHER = 'd'.repeat(32);
+const ID = '7d85f602-a948-4a30-afd4-e84f47471c15';
+
+const cluster = (id: string, name: string): ClusterRow => ({
+  id,
+  project_id: P,
+  name,
+  status: 'AVAILABLE',
+  datastore_version: '9.1.0',
+  guest_agent_version: '9.1.0',
+  spec_json: '{}',
+  db_password_sealed: null,
+  encryption_state: 'plain',
+  encrypt_id: null,
+  master_key_id: null,
+  master_key_name: null,
+  crypt_algorithm: null,
+  dek_wrapped: null,
+  dek_version: 0,
+  last_rotate_key_at: null,
+  created_at: 1_000,
+  updated_at: 1_000,
+});
+
+test('the cached SQLite cluster read sees every write of this process at once, and is scoped', async () => {
+  const database = await openSqlite(':memory:');
+  try {
+    const db = database.db;
+    assert.equal(await findCluster(db, P, ID), undefined);
+    await insertCluster(db, cluster(ID, 'first'));
+    const first = await findCluster(db, P, ID);
+    assert.equal(first?.name, 'first', 'a miss is not cached');
+    assert.equal(await findCluster(db, P, ID), first, 'the second read is served from the cache');
+    assert.ok(Object.isFrozen(first), 'cached rows cannot be changed by a caller');
+    assert.equal(await findCluster(db, OTHER, ID), undefined, 'another project does not see it');
+
+    await updateCluster(db, P, ID, { encryption_state: 'encrypted', updated_at: 2_000 });
+    assert.equal((await findCluster(db, P, ID))?.encryption_state, 'encrypted');
+
+    // A write to any table empties the cache too (the counter is per connection).
+    await database.transaction(async (trx) => {
+      await updateCluster(trx, P, ID, { name: 'renamed' });
+    });
+    assert.equal((await findCluster(db, P, ID))?.name, 'renamed');
+
+    await deleteCluster(db, P, ID);
+    assert.equal(await findCluster(db, P, ID), undefined);
+  } finally {
+    await database.close();
+  }
+});
+
+test('a read during an open SQLite transaction never sees its uncommitted writes', async () => {
+  const database = await openSqlite(':memory:');
+  try {
+    const db = database.db;
+    await insertCluster(db, cluster(ID, 'before'));
+    assert.equal((await findCluster(db, P, ID))?.name, 'before');
+    let readDuring: Promise<ClusterRow | undefined> | undefined;
+    await assert.rejects(
+      database.transaction(async (trx) => {
+        await updateCluster(trx, P, ID, { name: 'uncommitted' });
+        // Another request reads while the transaction is open (it waits for the connection).
+        readDuring = findCluster(db, P, ID);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        throw new Error('roll back');
+      }),
+      /roll back/,
+    );
+    assert.equal((await readDuring)?.name, 'before');
+    assert.equal((await findCluster(db, P, ID))?.name, 'before');
+  } finally {
+    await database.close();
+  }
+});
