@@ -463,9 +463,15 @@ export function parseSdkDate(s: string): number | null {
   if (y < 0 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59) {
     return null;
   }
+  if (d > daysInMonth(y, mo)) return null; // e.g. 20230230
+  if (y >= 100) return Date.UTC(y, mo - 1, d, h, mi, sec); // no Date object on the hot path
   const date = new Date(0);
   date.setUTCFullYear(y, mo - 1, d); // setUTCFullYear: no 0-99 => 1900-1999 mapping
   date.setUTCHours(h, mi, sec, 0);
-  if (date.getUTCDate() !== d) return null; // e.g. 20230230
   return date.getTime();
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }

@@ -262,6 +262,25 @@ describe('SDK date', () => {
     assert.equal(parseSdkDate('00500101T000000Z'), new Date(0).setUTCFullYear(50, 0, 1));
   });
 
+  it('accepts exactly the real calendar days (leap years included), as a Date round trip does', () => {
+    const pad = (n: number, w: number) => String(n).padStart(w, '0');
+    for (const y of [0, 4, 50, 99, 100, 1900, 1999, 2000, 2023, 2024, 2100, 2400, 9999]) {
+      for (let m = 1; m <= 12; m++) {
+        for (let d = 28; d <= 31; d++) {
+          const reference = new Date(0);
+          reference.setUTCFullYear(y, m - 1, d);
+          reference.setUTCHours(23, 59, 58, 0);
+          const expected = reference.getUTCDate() === d ? reference.getTime() : null;
+          assert.equal(
+            parseSdkDate(`${pad(y, 4)}${pad(m, 2)}${pad(d, 2)}T235958Z`),
+            expected,
+            `${y}-${m}-${d}`,
+          );
+        }
+      }
+    }
+  });
+
   it('agrees with the format the official signer produces (moment)', () => {
     const d = '20240102T030405Z';
     const out = AKSKSigner.sign(
