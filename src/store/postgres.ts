@@ -40,6 +40,10 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     idleTimeoutMillis: 30_000,
     keepAlive: true,
     application_name: 'dws-encryption',
+    // Our transactions last milliseconds. One left open for a minute belongs to an instance that hangs or
+    // was cut off by the network: the server ends it, releasing its row locks for the other instances
+    // (a killed process's connection is closed by its kernel, and its transaction rolled back, at once).
+    idle_in_transaction_session_timeout: 60_000,
   });
   const onError = (error: Error) => options.onConnectionError?.(error);
   // An idle client that loses its connection must not crash the process; the pool replaces it.
