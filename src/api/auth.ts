@@ -66,7 +66,12 @@ export function registerAuthentication(app: FastifyInstance, options: AuthOption
 
   // Every checked action must be in the catalogue: a route naming an unknown action is a bug, caught at start.
   app.addHook('onRoute', (route) => {
-    const action = (route.config as { action?: string } | undefined)?.action;
+    const config = route.config as { action?: string; public?: boolean } | undefined;
+    const action = config?.action;
+    // Default deny: a project-scoped route must either check an action or say out loud that it is public.
+    if (route.url.includes(':project_id') && action === undefined && !config?.public) {
+      throw new Error(`route ${route.method} ${route.url} is project-scoped but declares no action`);
+    }
     if (action !== undefined && !isKnownAction(action)) {
       throw new Error(
         `route ${route.method} ${route.url} checks ${action}, which is not in ACTIONS (src/domain/permissions.ts)`,
