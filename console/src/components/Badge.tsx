@@ -19,6 +19,7 @@ export function statusTone(status: string | null | undefined): Tone {
     case 'INIT':
     case 'WAITING':
     case 'DELAY_SCHEDULED':
+    case 'ACCEPTED':
       return 'info';
     case 'UNAVAILABLE':
     case 'FAIL':
