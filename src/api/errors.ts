@@ -93,9 +93,12 @@ export function registerErrorHandlers(app: FastifyInstance): void {
     request.log.error({ err: error }, 'unexpected error');
     return sendError(reply, Errors.INTERNAL, Errors.INTERNAL.message);
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendError(reply, Errors.ROUTE_NOT_FOUND, `No such API: ${request.method} ${request.url.split('?')[0]}.`),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    // The path is echoed for the caller's benefit, but never more than a line of it.
+    const path = request.url.split('?')[0] ?? '';
+    const shown = path.length > 200 ? `${path.slice(0, 200)}...` : path;
+    return sendError(reply, Errors.ROUTE_NOT_FOUND, `No such API: ${request.method} ${shown}.`);
+  });
 }
 
 /**
