@@ -223,6 +223,11 @@ if (setup.problem) {
       await page.keyboard.type(ts.ak);
       await page.keyboard.press('Tab');
       assert.equal(await page.evaluate(() => document.activeElement?.id), 'signin-sk');
+      const ring = await page.evaluate(() => {
+        const style = getComputedStyle(document.activeElement as Element);
+        return `${style.outlineStyle} ${style.outlineWidth}`;
+      });
+      assert.equal(ring, 'solid 2px', 'keyboard focus is visible');
       await page.keyboard.type(ts.sk);
       await page.keyboard.press('Tab');
       await page.keyboard.type(ts.projectId);
