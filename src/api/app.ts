@@ -3,7 +3,6 @@
  * wire surface. Everything the routes need is passed in (no globals), so tests build an app around
  * any store.
  */
-import { randomUUID } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
@@ -22,6 +21,9 @@ import { kmsRoutes } from './kms/routes.js';
 import { Metrics } from './ops/metrics.js';
 import { registerOpenApi } from './ops/openapi.js';
 import { opsRoutes, registerMetricsHooks } from './ops/routes.js';
+import { lazyChildLoggers, nextRequestId, requestLineLogger } from './request-log.js';
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 export interface AppDependencies {
   clusters: ClusterService;
@@ -84,10 +86,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     // Honour a caller's X-Request-Id only when it is short and plain; otherwise make one.
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
-      return typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given)
-        ? given
-        : randomUUID().replace(/-/g, '');
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : nextRequestId();
     },
+    // request.log is made only when a request logs through it (the request line below does not).
+    childLoggerFactory: lazyChildLoggers,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     // One line per request is written by the onResponse hook below, with the caller and the route.
     logController: new LogController({ disableRequestLogging: true }),
@@ -99,14 +101,16 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onRequest', async (request, reply) => {
+  // Hooks on every request are callback-style: no promise per hook.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('X-Request-Id', request.id);
-    if (closing) throw new ServiceError(Errors.SHUTTING_DOWN);
+    done(closing ? new ServiceError(Errors.SHUTTING_DOWN) : undefined);
   });
-  app.addHook('onResponse', async (request, reply) => {
-    // request.log already carries reqId (a child binding): not repeated here.
-    request.log.info(
+  const requestLine = requestLineLogger(app.log);
+  app.addHook('onResponse', (request, reply, done) => {
+    requestLine.info(
       {
+        reqId: request.id,
         method: request.method,
         route: request.routeOptions.url ?? 'unknown',
         status: reply.statusCode,
@@ -115,6 +119,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       },
       'request',
     );
+    done();
   });
   registerErrorHandlers(app);
   const metrics = deps.metrics ?? new Metrics();
