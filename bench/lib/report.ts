@@ -1,0 +1,97 @@
+/**
+ * Writes a run's figures into docs/benchmarks.md, between `<!-- bench:<store> -->` and
+ * `<!-- /bench:<store> -->` markers, so that the hand-written parts of the page stay and a run
+ * without PostgreSQL keeps the last PostgreSQL figures.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import type { ReadScenario, Results } from '../run.js';
+
+const f0 = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en') : '–');
+const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '–');
+
+function readTable(reads: ReadScenario[]): string[] {
+  const lines = [
+    '| scenario | ceiling req/s | service req/s | service / ceiling (per round) | p50 ms | p99 ms | non-2xx | peak RSS MiB |',
+    '| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |',
+  ];
+  for (const r of reads) {
+    lines.push(
+      `| ${r.name} (LOG_LEVEL=${r.logLevel}) | ${f0(r.ceilingRps)} | ${f0(r.serviceRps)} | **${r.ratio.toFixed(3)}** (${r.ratios
+        .map((x) => x.toFixed(3))
+        .join(
+          ', ',
+        )}) | ${f2(r.p50Ms)} | ${f2(r.p99Ms)} | ${r.non2xx}${r.errors > r.non2xx ? ` (+${r.errors - r.non2xx} socket errors)` : ''} | ${f0(r.peakRssMiB)} |`,
+    );
+  }
+  return lines;
+}
+
+function section(results: Results, store: string): string {
+  const m = results.machine;
+  const o = results.options;
+  const reads = results.reads.filter((r) => r.store === store);
+  const startup = results.startup.filter((s) => s.store === store);
+  const ops = results.operations.filter((s) => s.store === store);
+  const lines = [
+    `Measured ${results.startedAt.slice(0, 16).replace('T', ' ')} UTC on ${m.nproc} × ${m.cpuModel}, node ${m.node} (${m.platform}), load average at start ${m.loadAverage}.`,
+    `Load generator ${results.loadGenerator}, ${o.connections} connections, ${o.rounds} rounds of ${o.seconds} s per side (A B A B) after ${o.warmupSeconds} s of warm-up each; ` +
+      `${o.distinctSignedRequests} distinct requests signed by the official signer (${o.hotClusters} clusters × ${o.signTimes} signing times), cycled.`,
+    '',
+  ];
+  if (reads.length > 0) lines.push(...readTable(reads), '');
+  if (startup.length > 0) {
+    lines.push(
+      '| `npm start` → first answered signed request | runs (ms) | median (ms) |',
+      '| --- | --- | ---: |',
+    );
+    for (const s of startup) {
+      lines.push(
+        `| ${s.state} | ${s.runsMs.map((t) => t.toFixed(0)).join(', ')} | ${s.medianMs.toFixed(0)} |`,
+      );
+    }
+    lines.push('');
+  }
+  if (ops.length > 0) {
+    lines.push('| operation | count | seconds | operations/s |', '| --- | ---: | ---: | ---: |');
+    for (const s of ops)
+      lines.push(`| ${s.name} | ${s.count} | ${s.seconds.toFixed(2)} | ${f0(s.perSecond)} |`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+const TEMPLATE = `# Benchmarks
+
+Figures written by \`npm run bench\`.
+
+## Embedded SQLite
+
+<!-- bench:sqlite -->
+<!-- /bench:sqlite -->
+
+## PostgreSQL
+
+<!-- bench:postgresql -->
+<!-- /bench:postgresql -->
+`;
+
+export function writeReport(file: string, results: Results): void {
+  let text = existsSync(file) ? readFileSync(file, 'utf8') : TEMPLATE;
+  for (const store of ['sqlite', 'postgresql']) {
+    const has =
+      results.reads.some((r) => r.store === store) ||
+      results.startup.some((r) => r.store === store) ||
+      results.operations.some((r) => r.store === store);
+    if (!has) continue;
+    const begin = `<!-- bench:${store} -->`;
+    const end = `<!-- /bench:${store} -->`;
+    const from = text.indexOf(begin);
+    const to = text.indexOf(end);
+    const body = `${begin}\n${section(results, store)}\n${end}`;
+    text =
+      from >= 0 && to > from
+        ? text.slice(0, from) + body + text.slice(to + end.length)
+        : `${text}\n${body}\n`;
+  }
+  writeFileSync(file, text);
+}

@@ -1,0 +1,606 @@
+/**
+ * `npm run bench`: the hot read `GET /v1/{project_id}/clusters/{cluster_id}/encrypt-info` of the
+ * service against node's bare `http` server answering the same JSON body (the ceiling), both in their
+ * own child processes, driven by the same load generator (wrk, else autocannon) with pre-signed
+ * requests, alternating ceiling and service (A B A B) so that machine noise hits both. Also: the same
+ * read with 1,000,000 clusters in the store, the time from `npm start` to the first answer, and the
+ * throughput of conversions and key rotations. Writes bench/results/<time>.json and the figures in
+ * docs/benchmarks.md. Options (environment): see docs/benchmarks.md.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type LoadGenerator, type LoadResult, pickLoadGenerator, runLoad } from './lib/load.js';
+import { officialSign, presignEncryptInfo, type SignedRequest, send } from './lib/presign.js';
+import {
+  type Child,
+  cpuSeconds,
+  peakRssMiB,
+  ROOT,
+  spawnCeiling,
+  spawnService,
+  waitFor,
+} from './lib/processes.js';
+import { writeReport } from './lib/report.js';
+import { type BenchStore, openBenchStore } from './lib/store.js';
+
+function num(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number`);
+  return value;
+}
+
+const SECONDS = num('BENCH_SECONDS', 10);
+const WARMUP_SECONDS = num('BENCH_WARMUP_SECONDS', 3);
+const CONNECTIONS = num('BENCH_CONNECTIONS', 32);
+const ROUNDS = Math.max(1, num('BENCH_ROUNDS', 2));
+const CLUSTERS = num('BENCH_CLUSTERS', 1000);
+const LARGE = num('BENCH_LARGE_CLUSTERS', 1_000_000);
+/** Distinct clusters the load hits, and signing times per cluster: HOT × TIMES distinct requests. */
+const HOT = num('BENCH_HOT_CLUSTERS', 64);
+const TIMES = num('BENCH_SIGN_TIMES', 64);
+const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
+const STEPS = new Set(
+  (process.env.BENCH_STEPS ?? 'read,log,startup,ops,large').split(',').map((s) => s.trim()),
+);
+const PROFILE = process.env.BENCH_PROFILE === '1';
+
+const AK = 'BENCHAKEXAMPLE000001';
+const SK = 'bench-secret-key-for-dws-encryption-001';
+const CREDENTIALS = { ak: AK, sk: SK };
+
+export interface ReadScenario {
+  name: string;
+  store: string;
+  clusters: number;
+  logLevel: string;
+  ceiling: LoadResult[];
+  service: LoadResult[];
+  ceilingRps: number;
+  serviceRps: number;
+  ratio: number;
+  ratios: number[];
+  p50Ms: number;
+  p99Ms: number;
+  non2xx: number;
+  errors: number;
+  peakRssMiB: number;
+  /** CPU µs per request (user + system) of the ceiling and the service process, and their ratio. */
+  ceilingCpuMicros: number;
+  serviceCpuMicros: number;
+  cpuRatio: number;
+}
+
+export interface Results {
+  startedAt: string;
+  machine: { nproc: number; cpuModel: string; node: string; platform: string; loadAverage: string };
+  options: Record<string, unknown>;
+  loadGenerator: LoadGenerator;
+  reads: ReadScenario[];
+  startup: { store: string; state: string; runsMs: number[]; medianMs: number }[];
+  operations: { store: string; name: string; count: number; seconds: number; perSecond: number }[];
+  notes: string[];
+}
+
+const log = (message: string) => process.stdout.write(`[bench] ${message}\n`);
+const median = (values: number[]) => {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+
+async function pool<T>(concurrency: number, items: readonly T[], fn: (item: T, i: number) => Promise<void>) {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i]!, i);
+    }
+  });
+  await Promise.all(workers);
+}
+
+function machine(): Results['machine'] {
+  let cpuModel = cpus()[0]?.model ?? 'unknown';
+  try {
+    const line = execFileSync('lscpu', { encoding: 'utf8' })
+      .split('\n')
+      .find((l) => l.startsWith('Model name:'));
+    if (line) cpuModel = line.slice('Model name:'.length).trim();
+  } catch {
+    // lscpu missing: keep os.cpus()
+  }
+  return {
+    nproc: Number(execFileSync('nproc', { encoding: 'utf8' }).trim()) || cpus().length,
+    cpuModel,
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    loadAverage: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
+  };
+}
+
+/** A service instance driven through the API. */
+class Service {
+  child!: Child;
+  constructor(
+    readonly env: Record<string, string>,
+    readonly logFile: string,
+    readonly projectId: string,
+  ) {}
+
+  get port(): number {
+    return this.child.port;
+  }
+  get host(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+  get baseUrl(): string {
+    return `http://${this.host}`;
+  }
+
+  async start(extra: Record<string, string> = {}, profile = false): Promise<void> {
+    const env = { ...this.env, ...extra };
+    const nodeArgs = profile
+      ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, 'bench', 'results', 'profiles')}`]
+      : [];
+    this.child = await spawnService(env, this.logFile, nodeArgs);
+    const exited = new Promise<never>((_, reject) =>
+      this.child.process.once('exit', (code) =>
+        reject(new Error(`service exited with ${code}; see ${this.logFile}`)),
+      ),
+    );
+    exited.catch(() => {});
+    await Promise.race([waitFor('the service', async () => (await this.health()) < 500, 60_000), exited]);
+  }
+
+  /** Status of a signed read of a cluster that does not exist (404 once the service answers). */
+  async health(): Promise<number> {
+    const res = await this.call('GET', `/v1/${this.projectId}/clusters/${randomUUID()}/encrypt-info`);
+    return res.status;
+  }
+
+  call(method: string, path: string, body?: unknown) {
+    return send(this.baseUrl, officialSign(this.host, method, path, CREDENTIALS, { body }));
+  }
+
+  async ok(method: string, path: string, body?: unknown): Promise<any> {
+    const res = await this.call(method, path, body);
+    if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${res.text}`);
+    return res.body;
+  }
+
+  async stop(): Promise<void> {
+    await this.child.stop();
+  }
+}
+
+function clusterBody(name: string, extra: Record<string, unknown> = {}) {
+  return {
+    cluster: {
+      name,
+      flavor: 'dwsk2.xlarge',
+      num_node: 3,
+      num_cn: 3,
+      db_name: 'dbadmin',
+      db_password: 'Secret!Passw0rd',
+      availability_zones: ['cn-north-4a'],
+      vpc_id: '85b20d7e-9eb7-4b2a-98f3-3c8843ea3574',
+      subnet_id: 'a9b2d2e1-1b4c-4b8b-9b5e-8f2b2e1c2d3e',
+      security_group_id: 'dc3ec145-9029-4b39-b5a3-ace5a01f772b',
+      datastore_version: '9.1.0',
+      volume: { volume: 'SSD', capacity: 300 },
+      ...extra,
+    },
+  };
+}
+
+async function createClusters(
+  service: Service,
+  count: number,
+  prefix: string,
+  keyId: string | undefined,
+): Promise<string[]> {
+  const ids: string[] = new Array(count);
+  await pool(
+    16,
+    Array.from({ length: count }, (_, i) => i),
+    async (i) => {
+      const extra = keyId ? { master_key_id: keyId, crypt_algorithm: 'generalCipher' } : {};
+      const body = await service.ok(
+        'POST',
+        `/v2/${service.projectId}/clusters`,
+        clusterBody(`${prefix}-${i}`, extra),
+      );
+      ids[i] = body.cluster.id;
+    },
+  );
+  return ids;
+}
+
+/** Warm both, then A B A B ... (ceiling, service) with the same requests. */
+async function measureRead(
+  name: string,
+  store: string,
+  clusters: number,
+  logLevel: string,
+  service: Service,
+  ceiling: Child,
+  requests: SignedRequest[],
+  generator: LoadGenerator,
+  workDir: string,
+  baseline?: Service,
+): Promise<ReadScenario> {
+  // Every request is valid: check a few against the service before loading it.
+  for (const request of requests.slice(0, 3)) {
+    const res = await send(service.baseUrl, request);
+    if (res.status !== 200 || !res.body?.cluster_id)
+      throw new Error(`pre-signed request refused: ${res.text}`);
+  }
+  // CPU time per request of each server process: far less sensitive to other load on the machine
+  // than requests/s, so it tells whether a change made the hot path cheaper.
+  const load = async (child: Child, seconds: number) => {
+    const before = cpuSeconds(child.process.pid);
+    const result = await runLoad({
+      port: child.port,
+      connections: CONNECTIONS,
+      seconds,
+      requests,
+      generator,
+      workDir,
+    });
+    result.cpuMicrosPerRequest = ((cpuSeconds(child.process.pid) - before) * 1e6) / result.requests;
+    return result;
+  };
+  if (WARMUP_SECONDS > 0) {
+    await load(ceiling, WARMUP_SECONDS);
+    await load(service.child, WARMUP_SECONDS);
+  }
+  const a: LoadResult[] = [];
+  const b: LoadResult[] = [];
+  const c: LoadResult[] = [];
+  if (baseline && WARMUP_SECONDS > 0) await load(baseline.child, WARMUP_SECONDS);
+  for (let round = 0; round < ROUNDS; round++) {
+    a.push(await load(ceiling, SECONDS));
+    b.push(await load(service.child, SECONDS));
+    if (baseline) {
+      c.push(await load(baseline.child, SECONDS));
+      log(
+        `  baseline (BENCH_BASELINE_DIST) ${c[round]!.requestsPerSecond.toFixed(0)} req/s (p99 ${c[round]!.p99Ms.toFixed(2)} ms); CPU µs/request ${c[round]!.cpuMicrosPerRequest?.toFixed(1)}`,
+      );
+    }
+    log(
+      `${name} round ${round + 1}: ceiling ${a[round]!.requestsPerSecond.toFixed(0)} req/s, service ${b[round]!.requestsPerSecond.toFixed(0)} req/s (p99 ${b[round]!.p99Ms.toFixed(2)} ms, non-2xx ${b[round]!.non2xx}); CPU µs/request ${a[round]!.cpuMicrosPerRequest?.toFixed(1)} vs ${b[round]!.cpuMicrosPerRequest?.toFixed(1)}`,
+    );
+  }
+  const ceilingRps = mean(a.map((r) => r.requestsPerSecond));
+  const serviceRps = mean(b.map((r) => r.requestsPerSecond));
+  const scenario: ReadScenario = {
+    name,
+    store,
+    clusters,
+    logLevel,
+    ceiling: a,
+    service: b,
+    ceilingRps,
+    serviceRps,
+    ratio: serviceRps / ceilingRps,
+    ratios: b.map((r, i) => r.requestsPerSecond / a[i]!.requestsPerSecond),
+    p50Ms: median(b.map((r) => r.p50Ms)),
+    p99Ms: Math.max(...b.map((r) => r.p99Ms)),
+    non2xx: b.reduce((n, r) => n + r.non2xx, 0),
+    errors: b.reduce((n, r) => n + r.errors, 0),
+    peakRssMiB: peakRssMiB(service.child.process.pid),
+    ceilingCpuMicros: mean(a.map((r) => r.cpuMicrosPerRequest ?? Number.NaN)),
+    serviceCpuMicros: mean(b.map((r) => r.cpuMicrosPerRequest ?? Number.NaN)),
+    cpuRatio: 0,
+  };
+  scenario.cpuRatio = scenario.ceilingCpuMicros / scenario.serviceCpuMicros;
+  log(
+    `${name}: ratio ${scenario.ratio.toFixed(3)} (${scenario.ratios.map((r) => r.toFixed(3)).join(', ')}), p99 ${scenario.p99Ms.toFixed(2)} ms, peak RSS ${scenario.peakRssMiB.toFixed(0)} MiB, CPU µs/request ${scenario.ceilingCpuMicros.toFixed(1)} vs ${scenario.serviceCpuMicros.toFixed(1)} (ratio ${scenario.cpuRatio.toFixed(3)})`,
+  );
+  return scenario;
+}
+
+/** Spawn → first answered signed request, `runs` times. */
+async function measureStartup(service: Service, runs: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    await service.start();
+    out.push(performance.now() - service.child.spawnedAt);
+    await service.stop();
+  }
+  return out;
+}
+
+async function timed(fn: () => Promise<void>): Promise<number> {
+  const t0 = performance.now();
+  await fn();
+  return (performance.now() - t0) / 1000;
+}
+
+async function operations(
+  service: Service,
+  bench: BenchStore,
+  storeName: string,
+  keyId: string,
+  results: Results,
+): Promise<void> {
+  const p = service.projectId;
+  const n = CLUSTERS;
+  const plain = await createClusters(service, n, 'conv', undefined);
+  const secondKey = (await service.ok('POST', `/v1.0/${p}/kms/create-key`, { key_alias: 'bench-key-2' }))
+    .key_info.key_id as string;
+  const record = (name: string, seconds: number) => {
+    results.operations.push({ store: storeName, name, count: n, seconds, perSecond: n / seconds });
+    log(`${storeName} ${name}: ${n} in ${seconds.toFixed(2)} s = ${(n / seconds).toFixed(0)}/s`);
+  };
+  let accepted = 0;
+  const conversion = await timed(async () => {
+    const t0 = performance.now();
+    await pool(32, plain, async (id) => {
+      await service.ok('POST', `/v2/${p}/clusters/${id}/encrypt`, {
+        encrypt: { master_key_id: keyId, crypt_algorithm: 'generalCipher' },
+      });
+    });
+    accepted = (performance.now() - t0) / 1000;
+    await waitFor('conversions', async () => (await bench.countConverting()) === 0, 300_000, 20);
+  });
+  record('conversion requests accepted (POST encrypt)', accepted);
+  record('conversions completed (POST encrypt → encrypted, DWS_ENCRYPT_JOB_SECONDS=0)', conversion);
+  record(
+    'data-key rotations (POST rotate-key)',
+    await timed(() => pool(32, plain, (id) => service.ok('POST', `/v1/${p}/clusters/${id}/rotate-key`))),
+  );
+  record(
+    'master-key rotations (POST rotate-key with master_key_id: re-wraps 2 data keys)',
+    await timed(() =>
+      pool(32, plain, (id) =>
+        service.ok('POST', `/v1/${p}/clusters/${id}/rotate-key`, { master_key_id: secondKey }),
+      ),
+    ),
+  );
+}
+
+async function runStore(
+  storeName: 'sqlite' | 'postgresql',
+  databaseUrl: string | undefined,
+  generator: LoadGenerator,
+  workDir: string,
+  results: Results,
+  ceilingRef: { child?: Child },
+): Promise<void> {
+  const dataDir = mkdtempSync(join(workDir, `${storeName}-`));
+  const projectId = randomBytes(16).toString('hex');
+  const env: Record<string, string> = {
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    DWS_BOOTSTRAP_AK: AK,
+    DWS_BOOTSTRAP_SK: SK,
+    DWS_BOOTSTRAP_PROJECT_ID: projectId,
+    LOG_LEVEL,
+    DWS_ENCRYPT_JOB_SECONDS: '0',
+  };
+  let bench: BenchStore;
+  if (databaseUrl) {
+    bench = await openBenchStore({ kind: 'postgresql', adminUrl: databaseUrl });
+    env.DATABASE_URL = bench.serviceUrl;
+    env.DWS_ROOT_KEY = randomBytes(32).toString('base64');
+  } else {
+    bench = await openBenchStore({ kind: 'sqlite', path: join(dataDir, 'dws-encryption.db') });
+  }
+  const service = new Service(env, join(workDir, `${storeName}-service.log`), projectId);
+  try {
+    log(`${storeName}: starting the service, creating ${CLUSTERS} encrypted clusters`);
+    await service.start();
+    const keyId = (await service.ok('POST', `/v1.0/${projectId}/kms/create-key`, { key_alias: 'bench-key' }))
+      .key_info.key_id as string;
+    const setupSeconds = await timed(async () => {
+      await createClusters(service, CLUSTERS, 'bench', keyId);
+    });
+    results.operations.push({
+      store: storeName,
+      name: 'encrypted cluster creations (POST clusters, 16 in flight)',
+      count: CLUSTERS,
+      seconds: setupSeconds,
+      perSecond: CLUSTERS / setupSeconds,
+    });
+    const hot = await bench.pickClusters(HOT);
+    const sign = () => presignEncryptInfo(service.host, projectId, hot, TIMES, CREDENTIALS);
+    if (!ceilingRef.child) {
+      const body = (await send(service.baseUrl, sign()[0]!)).text;
+      ceilingRef.child = await spawnCeiling(body);
+      log(`ceiling: bare node:http answering ${body.length} bytes`);
+    }
+    const ceiling = ceilingRef.child;
+
+    let baseline: Service | undefined;
+    if (process.env.BENCH_BASELINE_DIST && !databaseUrl) {
+      // Development aid: another build (a copy of dist/) on a copy of this store, measured in the same rounds.
+      await service.stop();
+      const copy = mkdtempSync(join(workDir, 'baseline-'));
+      cpSync(dataDir, copy, { recursive: true });
+      baseline = new Service(
+        { ...env, DATA_DIR: copy, BENCH_DIST: process.env.BENCH_BASELINE_DIST },
+        join(workDir, 'baseline.log'),
+        projectId,
+      );
+      await baseline.start();
+      await service.start();
+    }
+    if (STEPS.has('read')) {
+      if (PROFILE) {
+        // Profile the read only: restart with --cpu-prof after the setup.
+        await service.stop();
+        await service.start({}, true);
+      }
+      results.reads.push(
+        await measureRead(
+          `${storeName}, ${CLUSTERS} clusters`,
+          storeName,
+          CLUSTERS,
+          LOG_LEVEL,
+          service,
+          ceiling,
+          sign(),
+          generator,
+          workDir,
+          baseline,
+        ),
+      );
+    }
+    await baseline?.stop();
+    if (STEPS.has('log')) {
+      const other = LOG_LEVEL === 'warn' ? 'info' : 'warn';
+      await service.stop();
+      await service.start({ LOG_LEVEL: other }, PROFILE);
+      results.reads.push(
+        await measureRead(
+          `${storeName}, ${CLUSTERS} clusters, LOG_LEVEL=${other}`,
+          storeName,
+          CLUSTERS,
+          other,
+          service,
+          ceiling,
+          sign(),
+          generator,
+          workDir,
+        ),
+      );
+      await service.stop();
+      await service.start();
+    }
+    if (STEPS.has('startup')) {
+      await service.stop();
+      const existing = await measureStartup(service, 3);
+      results.startup.push({
+        store: storeName,
+        state: `${CLUSTERS} clusters`,
+        runsMs: existing,
+        medianMs: median(existing),
+      });
+      log(
+        `${storeName} start → first answer (existing store): ${existing.map((t) => t.toFixed(0)).join(', ')} ms`,
+      );
+      if (!databaseUrl) {
+        const fresh: number[] = [];
+        for (let i = 0; i < 3; i++) {
+          const freshDir = mkdtempSync(join(workDir, 'fresh-'));
+          const s = new Service({ ...env, DATA_DIR: freshDir }, join(workDir, 'fresh.log'), projectId);
+          fresh.push(...(await measureStartup(s, 1)));
+          rmSync(freshDir, { recursive: true, force: true });
+        }
+        results.startup.push({
+          store: storeName,
+          state: 'empty data directory',
+          runsMs: fresh,
+          medianMs: median(fresh),
+        });
+        log(`${storeName} start → first answer (fresh): ${fresh.map((t) => t.toFixed(0)).join(', ')} ms`);
+      }
+      await service.start();
+    }
+    if (STEPS.has('ops')) await operations(service, bench, storeName, keyId, results);
+    if (STEPS.has('large') && LARGE > 0) {
+      await service.stop();
+      const existing = await bench.countClusters();
+      const add = LARGE - existing;
+      if (add > 0) {
+        log(`${storeName}: bulk-inserting ${add} clusters`);
+        const seconds = await timed(() => bench.bulkInsert(projectId, add));
+        log(`${storeName}: bulk insert took ${seconds.toFixed(1)} s`);
+      }
+      const total = await bench.countClusters();
+      await service.start();
+      const hotLarge = await bench.pickClusters(HOT);
+      results.reads.push(
+        await measureRead(
+          `${storeName}, ${total.toLocaleString('en')} clusters`,
+          storeName,
+          total,
+          LOG_LEVEL,
+          service,
+          ceiling,
+          presignEncryptInfo(service.host, projectId, hotLarge, TIMES, CREDENTIALS),
+          generator,
+          workDir,
+        ),
+      );
+    }
+  } finally {
+    await service.stop().catch(() => {});
+    await bench.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date().toISOString();
+  if (process.env.BENCH_SKIP_BUILD !== '1') {
+    log('building the service (tsc -p tsconfig.build.json)');
+    execFileSync(
+      process.execPath,
+      [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+      {
+        cwd: ROOT,
+        stdio: 'inherit',
+      },
+    );
+  }
+  const generator = pickLoadGenerator();
+  const workDir = mkdtempSync(join(tmpdir(), 'dws-bench-'));
+  const results: Results = {
+    startedAt,
+    machine: machine(),
+    options: {
+      seconds: SECONDS,
+      warmupSeconds: WARMUP_SECONDS,
+      connections: CONNECTIONS,
+      rounds: ROUNDS,
+      clusters: CLUSTERS,
+      largeClusters: LARGE,
+      hotClusters: HOT,
+      signTimes: TIMES,
+      distinctSignedRequests: HOT * TIMES,
+      logLevel: LOG_LEVEL,
+      steps: [...STEPS],
+      postgres: Boolean(process.env.DATABASE_URL),
+    },
+    loadGenerator: generator,
+    reads: [],
+    startup: [],
+    operations: [],
+    notes: [],
+  };
+  log(
+    `machine: ${results.machine.nproc} × ${results.machine.cpuModel}, node ${results.machine.node}, load ${results.machine.loadAverage}; load generator ${generator}`,
+  );
+  const ceilingRef: { child?: Child } = {};
+  try {
+    if (process.env.BENCH_SQLITE !== '0')
+      await runStore('sqlite', undefined, generator, workDir, results, ceilingRef);
+    if (process.env.DATABASE_URL) {
+      await runStore('postgresql', process.env.DATABASE_URL, generator, workDir, results, ceilingRef);
+    }
+  } finally {
+    await ceilingRef.child?.stop();
+    if (process.env.BENCH_KEEP !== '1') rmSync(workDir, { recursive: true, force: true });
+  }
+  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+  const file = join(ROOT, 'bench', 'results', `${startedAt.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  log(`wrote ${file}`);
+  if (process.env.BENCH_REPORT !== '0') {
+    writeReport(join(ROOT, 'docs', 'benchmarks.md'), results);
+    log('updated docs/benchmarks.md');
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
