@@ -118,6 +118,27 @@ export interface CreateClusterInput {
   [field: string]: unknown;
 }
 
+/** One entry of the audit trail (GET /v1/{project_id}/audit-events), as the API answers it. */
+export interface AuditEvent {
+  id: string;
+  time: string;
+  user: string | null;
+  domain_id: string | null;
+  access_key: string | null;
+  action: string;
+  resource_type: string;
+  resource_id: string | null;
+  result: string;
+  request_id: string | null;
+  detail: Record<string, unknown> | null;
+}
+
+export interface AuditPage {
+  events: AuditEvent[];
+  /** The marker of the next (older) page; null on the last one. */
+  next_marker: string | null;
+}
+
 const seg = encodeURIComponent;
 
 export class DwsClient {
@@ -295,6 +316,18 @@ export class DwsClient {
   }
   job(jobId: string) {
     return this.request<Job>('GET', `/v1.0/${seg(this.projectId)}/job/${seg(jobId)}`);
+  }
+
+  // Audit trail (ours; permission dws:audit:list), newest first
+  listAuditEvents(page: { limit?: number; marker?: string } = {}) {
+    const query = new URLSearchParams();
+    if (page.limit !== undefined) query.set('limit', String(page.limit));
+    if (page.marker) query.set('marker', page.marker);
+    const search = query.toString();
+    return this.request<AuditPage>(
+      'GET',
+      `/v1/${seg(this.projectId)}/audit-events${search ? `?${search}` : ''}`,
+    );
   }
 
   /**

@@ -1,10 +1,19 @@
 /**
- * The client commands: keys, clusters, encrypt, rotate, info, jobs. Each one is a signed API call (or a
+ * The client commands: keys, clusters, encrypt, rotate, info, jobs, audit. Each one is a signed API call (or a
  * few), printed as a table or, with --json, as the API's own JSON.
  */
 import { randomBytes } from 'node:crypto';
 import { type Command, Option } from 'commander';
-import type { Cluster, CryptAlgorithm, DwsClient, EncryptInfo, Job, KeyDetails } from './client.js';
+import type {
+  AuditEvent,
+  AuditPage,
+  Cluster,
+  CryptAlgorithm,
+  DwsClient,
+  EncryptInfo,
+  Job,
+  KeyDetails,
+} from './client.js';
 import { ApiError } from './client.js';
 import {
   clientFrom,
@@ -473,8 +482,76 @@ function registerEncryption(program: Command): void {
     );
 }
 
+// --------------------------------------------------------------------------------------------- audit
+
+function auditResult(e: AuditEvent): string {
+  const code = e.detail?.error_code;
+  return typeof code === 'string' ? `${e.result} (${code})` : e.result;
+}
+
+export function auditTable(events: AuditEvent[]): string {
+  return table(
+    ['time', 'user', 'action', 'resource', 'result', 'request id'],
+    events.map((e) => [
+      e.time,
+      e.user,
+      e.action,
+      e.resource_id ? `${e.resource_type} ${e.resource_id}` : e.resource_type,
+      auditResult(e),
+      e.request_id,
+    ]),
+  );
+}
+
+/** Most events the service returns in one page. */
+const MAX_AUDIT_PAGE = 1000;
+
+function registerAudit(program: Command): void {
+  const audit = program.command('audit').description("the project's audit trail (permission dws:audit:list)");
+
+  audit
+    .command('list')
+    .description('list audit events, newest first: one page, or every page with --all')
+    .option(
+      '--limit <n>',
+      `events per page, 1-${MAX_AUDIT_PAGE} (default: 100, or ${MAX_AUDIT_PAGE} with --all)`,
+      parseInteger('--limit', 1, MAX_AUDIT_PAGE),
+    )
+    .option('--marker <marker>', 'start after this event: the next_marker of the previous page')
+    .option('--all', 'follow next_marker until the oldest event')
+    .action(
+      action(async ({ client, output }, opts: { limit?: number; marker?: string; all?: boolean }) => {
+        if (opts.marker !== undefined && !/^[0-9]{1,18}$/.test(opts.marker)) {
+          throw new UsageError(`--marker must be the next_marker of a page (digits), got '${opts.marker}'`);
+        }
+        const limit = opts.limit ?? (opts.all ? MAX_AUDIT_PAGE : undefined);
+        let page = await client.listAuditEvents({
+          ...(limit !== undefined ? { limit } : {}),
+          ...(opts.marker !== undefined ? { marker: opts.marker } : {}),
+        });
+        let result: AuditPage = page;
+        if (opts.all) {
+          const events = [...page.events];
+          while (page.next_marker) {
+            page = await client.listAuditEvents({
+              ...(limit !== undefined ? { limit } : {}),
+              marker: page.next_marker,
+            });
+            events.push(...page.events);
+          }
+          result = { events, next_marker: null };
+        }
+        emit(output, result, () => (result.events.length === 0 ? 'No events.' : auditTable(result.events)));
+        if (!output.json && result.next_marker) {
+          output.err(`More events: dws-encryption audit list --marker ${result.next_marker} (or --all)`);
+        }
+      }),
+    );
+}
+
 export function registerClientCommands(program: Command): void {
   registerKeys(program);
   registerClusters(program);
   registerEncryption(program);
+  registerAudit(program);
 }

@@ -11,6 +11,7 @@ import { ApiError, ConnectionError, JobTimeoutError } from './client.js';
 import { registerClientCommands } from './commands.js';
 import { DEFAULT_ENDPOINT, JobFailedError, UsageError } from './context.js';
 import { registerDemo } from './demo.js';
+import { registerHashPassword } from './hash-password.js';
 
 export const EXIT = { ok: 0, api: 1, usage: 2, connection: 3 } as const;
 
@@ -54,6 +55,8 @@ Examples:
   dws-encryption clusters create analytics --datastore-version 9.1.0
   dws-encryption encrypt <cluster-id> --master-key-id <key-id>
   dws-encryption info <cluster-id>
+  dws-encryption audit list --all                        # the project's audit trail
+  dws-encryption hash-password                           # a password_hash for the identities file
 
 Exit codes: 0 ok, 1 refused by the service or job failed, 2 usage error, 3 service unreachable.`,
     );
@@ -76,6 +79,7 @@ Exit codes: 0 ok, 1 refused by the service or job failed, 2 usage error, 3 servi
 
   registerDemo(program);
   registerClientCommands(program);
+  registerHashPassword(program);
   return program;
 }
 

@@ -249,7 +249,18 @@ describe('dws-encryption --help', () => {
     const program = buildProgram();
     const commands = all(program);
     const names = commands.map((c) => c.name());
-    for (const name of ['serve', 'demo', 'keys', 'clusters', 'encrypt', 'rotate', 'info', 'jobs']) {
+    for (const name of [
+      'serve',
+      'demo',
+      'keys',
+      'clusters',
+      'encrypt',
+      'rotate',
+      'info',
+      'jobs',
+      'audit',
+      'hash-password',
+    ]) {
       assert.ok(names.includes(name), `no ${name} command`);
     }
     for (const command of commands) {
