@@ -21,10 +21,12 @@ import {
 import { Errors, ServiceError } from '../domain/errors.js';
 import { KeyState } from '../domain/keys.js';
 import {
+  type ClusterEncryption,
   deleteCluster,
   deleteDataKeyVersions,
   findCluster,
   findClusterByName,
+  findClusterEncryption,
   findClusterForUpdate,
   insertCluster,
   insertDataKeyVersion,
@@ -195,9 +197,11 @@ export class ClusterService {
     });
   }
 
-  /** The seed's read: the cluster's encryption facts, or a row of nulls for a cluster that is not encrypted. */
-  async encryptInfo(actor: Actor, clusterId: string): Promise<ClusterRow> {
-    return requireCluster(this.database.db, actor.projectId, clusterId);
+  /** The seed's read: the cluster's encryption facts (the hot path: one cached or prepared read). */
+  async encryptInfo(actor: Actor, clusterId: string): Promise<ClusterEncryption> {
+    const row = await findClusterEncryption(this.database.db, actor.projectId, clusterId);
+    if (!row) throw new ServiceError(Errors.CLUSTER_NOT_FOUND);
+    return row;
   }
 
   /** Validates and records a conversion; the job runner does the work. Returns the job id. */

@@ -33,29 +33,80 @@ const SELECT_CLUSTER = `SELECT ${Object.keys(CLUSTER_COLUMNS).join(', ')} FROM c
 const FIND_CLUSTER_SQLITE = `${SELECT_CLUSTER} WHERE id = ? AND project_id = ?`;
 const FIND_CLUSTER_POSTGRES = `${SELECT_CLUSTER} WHERE id = $1 AND project_id = $2`;
 
-/**
- * The hot read (encrypt-info): outside transactions a prepared statement (SQLite: behind a row cache
- * emptied by any write of this process; the row is then frozen), else the Kysely query.
- */
+/** A cluster by id, outside transactions through a prepared statement, else the Kysely query. */
 export async function findCluster(
   db: Db,
   projectId: string,
   clusterId: string,
 ): Promise<ClusterRow | undefined> {
-  const sqlite = sqliteReads(db);
-  if (sqlite !== undefined) {
-    const row = sqlite.cachedFirst<ClusterRow>(FIND_CLUSTER_SQLITE, `${projectId}/${clusterId}`, [
-      clusterId,
-      projectId,
-    ]);
-    if (row !== UNAVAILABLE) return row;
-  }
+  const statement = sqliteReads(db)?.statement(FIND_CLUSTER_SQLITE);
+  if (statement !== undefined) return statement.get(clusterId, projectId) as ClusterRow | undefined;
   const pg = postgresReads(db);
   if (pg !== undefined)
     return pg.first<ClusterRow>('dws_find_cluster', FIND_CLUSTER_POSTGRES, [clusterId, projectId]);
   return db
     .selectFrom('clusters')
     .selectAll()
+    .where('id', '=', clusterId)
+    .where('project_id', '=', projectId)
+    .executeTakeFirst();
+}
+
+/** What GET encrypt-info shows of a cluster: its encryption facts only. */
+export type ClusterEncryption = Pick<
+  ClusterRow,
+  | 'id'
+  | 'encryption_state'
+  | 'encrypt_id'
+  | 'master_key_id'
+  | 'master_key_name'
+  | 'crypt_algorithm'
+  | 'last_rotate_key_at'
+>;
+
+const ENCRYPTION_COLUMNS: Record<keyof ClusterEncryption, true> = {
+  id: true,
+  encryption_state: true,
+  encrypt_id: true,
+  master_key_id: true,
+  master_key_name: true,
+  crypt_algorithm: true,
+  last_rotate_key_at: true,
+};
+const ENCRYPTION_COLUMN_LIST = Object.keys(ENCRYPTION_COLUMNS) as (keyof ClusterEncryption)[];
+const SELECT_ENCRYPTION = `SELECT ${ENCRYPTION_COLUMN_LIST.join(', ')} FROM clusters`;
+const FIND_ENCRYPTION_SQLITE = `${SELECT_ENCRYPTION} WHERE id = ? AND project_id = ?`;
+const FIND_ENCRYPTION_POSTGRES = `${SELECT_ENCRYPTION} WHERE id = $1 AND project_id = $2`;
+
+/**
+ * The hot read (GET encrypt-info, called constantly by automation): only the columns it shows.
+ * Outside transactions a prepared statement — on SQLite behind a row cache that any write of this
+ * process empties (the rows it returns are then frozen), on PostgreSQL a named statement, read
+ * through on every call so that every instance sees the others' writes at once — else the Kysely query.
+ */
+export async function findClusterEncryption(
+  db: Db,
+  projectId: string,
+  clusterId: string,
+): Promise<ClusterEncryption | undefined> {
+  const sqlite = sqliteReads(db);
+  if (sqlite !== undefined) {
+    const row = sqlite.cachedFirst<ClusterEncryption>(FIND_ENCRYPTION_SQLITE, `${projectId}/${clusterId}`, [
+      clusterId,
+      projectId,
+    ]);
+    if (row !== UNAVAILABLE) return row;
+  }
+  const pg = postgresReads(db);
+  if (pg !== undefined) {
+    return pg.first<ClusterEncryption>('dws_find_cluster_encryption', FIND_ENCRYPTION_POSTGRES, [
+      clusterId,
+      projectId,
+    ]);
+  }
+  return db
+    .selectFrom('clusters')
+    .select(ENCRYPTION_COLUMN_LIST)
     .where('id', '=', clusterId)
     .where('project_id', '=', projectId)
     .executeTakeFirst();

@@ -29,16 +29,17 @@ class SqliteReads {
   private readonly statements = new Map<string, SqliteDatabase.Statement>();
   private readonly totalChanges: SqliteDatabase.Statement<[], number>;
   private generation = -1;
-  private readonly rows = new Map<string, unknown>();
+  /** Per statement: key → frozen row. */
+  private readonly caches = new Map<string, Map<string, unknown>>();
+  private cachedRows = 0;
 
   constructor(private readonly sqlite: SqliteDatabase.Database) {
     this.totalChanges = sqlite.prepare<[], number>('SELECT total_changes()').pluck();
   }
 
   /**
-   * The first row of `sql` with `params`, frozen, from the row cache under `key` (which must identify
-   * the statement and its parameters), or UNAVAILABLE while a transaction is open. Only found rows are
-   * cached.
+   * The first row of `sql` with `params`, frozen, from the row cache of `sql` under `key` (which must
+   * identify the parameters), or UNAVAILABLE while a transaction is open. Only found rows are cached.
    */
   cachedFirst<T extends object>(
     sql: string,
@@ -47,14 +48,23 @@ class SqliteReads {
   ): T | undefined | typeof UNAVAILABLE {
     if (this.sqlite.inTransaction || !this.sqlite.open) return UNAVAILABLE;
     const generation = this.totalChanges.get()!;
-    if (generation !== this.generation || this.rows.size >= MAX_CACHED_ROWS) {
-      this.rows.clear();
+    if (generation !== this.generation || this.cachedRows >= MAX_CACHED_ROWS) {
+      for (const rows of this.caches.values()) rows.clear();
+      this.cachedRows = 0;
       this.generation = generation;
     }
-    const cached = this.rows.get(key) as T | undefined;
+    let rows = this.caches.get(sql);
+    if (rows === undefined) {
+      rows = new Map();
+      this.caches.set(sql, rows);
+    }
+    const cached = rows.get(key) as T | undefined;
     if (cached !== undefined) return cached;
     const row = this.statement(sql)!.get(...params) as T | undefined;
-    if (row !== undefined) this.rows.set(key, Object.freeze(row));
+    if (row !== undefined) {
+      rows.set(key, Object.freeze(row));
+      this.cachedRows++;
+    }
     return row;
   }
 

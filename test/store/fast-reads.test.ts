@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { deleteCluster, findCluster, insertCluster, updateCluster } from '../../src/store/clusters.js';
+import {
+  type ClusterEncryption,
+  deleteCluster,
+  findCluster,
+  findClusterEncryption,
+  insertCluster,
+  updateCluster,
+} from '../../src/store/clusters.js';
 import { openSqlite } from '../../src/store/database.js';
 import type { ClusterRow } from '../../src/store/schema.js';
 
@@ -29,29 +36,42 @@ const cluster = (id: string, name: string): ClusterRow => ({
   updated_at: 1_000,
 });
 
-test('the cached SQLite cluster read sees every write of this process at once, and is scoped', async () => {
+test('the cached SQLite encryption read sees every write of this process at once, and is scoped', async () => {
   const database = await openSqlite(':memory:');
   try {
     const db = database.db;
-    assert.equal(await findCluster(db, P, ID), undefined);
+    assert.equal(await findClusterEncryption(db, P, ID), undefined);
     await insertCluster(db, cluster(ID, 'first'));
-    const first = await findCluster(db, P, ID);
-    assert.equal(first?.name, 'first', 'a miss is not cached');
-    assert.equal(await findCluster(db, P, ID), first, 'the second read is served from the cache');
+    const first = await findClusterEncryption(db, P, ID);
+    assert.deepEqual(
+      first,
+      {
+        id: ID,
+        encryption_state: 'plain',
+        encrypt_id: null,
+        master_key_id: null,
+        master_key_name: null,
+        crypt_algorithm: null,
+        last_rotate_key_at: null,
+      },
+      'a miss is not cached; only the encryption columns are read',
+    );
+    assert.equal(await findClusterEncryption(db, P, ID), first, 'the second read is served from the cache');
     assert.ok(Object.isFrozen(first), 'cached rows cannot be changed by a caller');
-    assert.equal(await findCluster(db, OTHER, ID), undefined, 'another project does not see it');
+    assert.equal(await findClusterEncryption(db, OTHER, ID), undefined, 'another project does not see it');
 
     await updateCluster(db, P, ID, { encryption_state: 'encrypted', updated_at: 2_000 });
-    assert.equal((await findCluster(db, P, ID))?.encryption_state, 'encrypted');
+    assert.equal((await findClusterEncryption(db, P, ID))?.encryption_state, 'encrypted');
 
-    // A write to any table empties the cache too (the counter is per connection).
+    // A write in a transaction empties it too (the counter is per connection, any table).
     await database.transaction(async (trx) => {
-      await updateCluster(trx, P, ID, { name: 'renamed' });
+      await updateCluster(trx, P, ID, { master_key_name: 'renamed' });
     });
-    assert.equal((await findCluster(db, P, ID))?.name, 'renamed');
+    assert.equal((await findClusterEncryption(db, P, ID))?.master_key_name, 'renamed');
+    assert.equal((await findCluster(db, P, ID))?.master_key_name, 'renamed', 'the full row agrees');
 
     await deleteCluster(db, P, ID);
-    assert.equal(await findCluster(db, P, ID), undefined);
+    assert.equal(await findClusterEncryption(db, P, ID), undefined);
   } finally {
     await database.close();
   }
@@ -62,19 +82,23 @@ test('a read during an open SQLite transaction never sees its uncommitted writes
   try {
     const db = database.db;
     await insertCluster(db, cluster(ID, 'before'));
-    assert.equal((await findCluster(db, P, ID))?.name, 'before');
-    let readDuring: Promise<ClusterRow | undefined> | undefined;
+    assert.equal((await findClusterEncryption(db, P, ID))?.master_key_name, null);
+    let readDuring: Promise<ClusterEncryption | undefined> | undefined;
+    let fullReadDuring: Promise<ClusterRow | undefined> | undefined;
     await assert.rejects(
       database.transaction(async (trx) => {
-        await updateCluster(trx, P, ID, { name: 'uncommitted' });
-        // Another request reads while the transaction is open (it waits for the connection).
-        readDuring = findCluster(db, P, ID);
+        await updateCluster(trx, P, ID, { name: 'uncommitted', master_key_name: 'uncommitted' });
+        // Other requests read while the transaction is open (they wait for the connection).
+        readDuring = findClusterEncryption(db, P, ID);
+        fullReadDuring = findCluster(db, P, ID);
         await new Promise((resolve) => setTimeout(resolve, 20));
         throw new Error('roll back');
       }),
       /roll back/,
     );
-    assert.equal((await readDuring)?.name, 'before');
+    assert.equal((await readDuring)?.master_key_name, null);
+    assert.equal((await fullReadDuring)?.name, 'before');
+    assert.equal((await findClusterEncryption(db, P, ID))?.master_key_name, null);
     assert.equal((await findCluster(db, P, ID))?.name, 'before');
   } finally {
     await database.close();

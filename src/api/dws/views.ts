@@ -1,6 +1,7 @@
 /** Rows to wire bodies of the DWS surface (contract field names and formats). */
 import type { Static } from '@sinclair/typebox';
 import { formatIsoTime, formatJobTime, formatRotateTime } from '../../domain/time.js';
+import type { ClusterEncryption } from '../../store/clusters.js';
 import type { ClusterRow, JobRow } from '../../store/schema.js';
 import type { ClusterInfo, EncryptInfo, JobDetail } from './schemas.js';
 
@@ -13,7 +14,7 @@ const NULL_ENCRYPT_INFO: Static<typeof EncryptInfo> = {
   crypt_algorithm: null,
 };
 
-export function encryptInfoView(row: ClusterRow): Static<typeof EncryptInfo> {
+export function encryptInfoView(row: ClusterEncryption): Static<typeof EncryptInfo> {
   if (row.encryption_state !== 'encrypted') return NULL_ENCRYPT_INFO;
   return {
     id: row.encrypt_id,
