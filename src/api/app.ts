@@ -14,6 +14,7 @@ import type { KeyService } from '../services/kms.js';
 import type { Database } from '../store/database.js';
 import { registerAuthentication } from './auth.js';
 import { ErrorBody } from './common-schemas.js';
+import { consolePlugin, resolveConsoleRoot } from './console/plugin.js';
 import { dwsRoutes } from './dws/routes.js';
 import { clientErrorHandler, frameworkErrors, registerErrorHandlers } from './errors.js';
 import { iamRoutes } from './iam/routes.js';
@@ -136,5 +137,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(dwsRoutes, { clusters: deps.clusters });
   await app.register(kmsRoutes, { keys: deps.keys });
   if (deps.iam) await app.register(iamRoutes, { iam: deps.iam });
+  // The browser console: static files only, its API calls are authenticated like any other client's.
+  await app.register(consolePlugin, { root: resolveConsoleRoot() });
   return app;
 }

@@ -25,7 +25,7 @@ const PERMISSIONS: Record<string, string> = {
 };
 
 /** Paths that are the documentation itself or static files, not operations. */
-const NOT_OPERATIONS = [/^\/docs(\/|$)/, /^\/openapi\.json$/, /^\/console(\/|$)/];
+const NOT_OPERATIONS = [/^\/docs(\/|$)/, /^\/openapi\.json$/, /^\/console(\/|\*|$)/];
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head'];
 
