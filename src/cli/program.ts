@@ -3,10 +3,8 @@
  * Exit codes: 0 success; 1 the service refused (error code on stderr) or a job failed; 2 usage error
  * (bad flag, missing credentials); 3 the service cannot be reached.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
+import { packageVersion } from '../package-info.js';
 import { ApiError, ConnectionError, JobTimeoutError } from './client.js';
 import { registerClientCommands } from './commands.js';
 import { DEFAULT_ENDPOINT, JobFailedError, UsageError } from './context.js';
@@ -15,28 +13,10 @@ import { registerHashPassword } from './hash-password.js';
 
 export const EXIT = { ok: 0, api: 1, usage: 2, connection: 3 } as const;
 
-function version(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest)) {
-      try {
-        const parsed = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string; version?: string };
-        if (parsed.name === 'dws-encryption' && parsed.version) return parsed.version;
-      } catch {
-        // keep looking
-      }
-    }
-    const parent = dirname(dir);
-    if (parent === dir) return '0.0.0';
-    dir = parent;
-  }
-}
-
 export function buildProgram(): Command {
   const program = new Command('dws-encryption')
     .description('Self-hosted GaussDB(DWS) cluster-encryption API with a real KMS: service and client.')
-    .version(version(), '-V, --version')
+    .version(packageVersion(), '-V, --version')
     .option('--endpoint <url>', `service URL (env DWS_ENDPOINT; default ${DEFAULT_ENDPOINT})`)
     .option('--ak <access-key>', 'access key (env HUAWEICLOUD_SDK_AK)')
     .option('--sk <secret-key>', 'secret key (env HUAWEICLOUD_SDK_SK; prefer the variable: flags show in ps)')

@@ -6,11 +6,11 @@
  *   in the browser); a missing asset (`/console/assets/x.js`) is an ordinary 404.
  * No authentication here: the console's own API calls are authenticated like any client's.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { packageRoot } from '../../package-info.js';
 
 export interface ConsolePluginOptions {
   /** The folder holding the built console (index.html, assets/). */
@@ -18,7 +18,6 @@ export interface ConsolePluginOptions {
 }
 
 const PREFIX = '/console';
-const PACKAGE_NAME = 'dws-encryption';
 
 /** The console talks only to its own origin; nothing is inline, nothing comes from elsewhere. */
 export const CONSOLE_CSP = [
@@ -34,27 +33,9 @@ export const CONSOLE_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-/**
- * `dist/console` of this package, found from this module's own location by walking up to the
- * package.json named dws-encryption: works from `src/api/console` (tsx) and `dist/src/api/console` (tsc).
- */
+/** `dist/console` of this package (works from `src/` through tsx and from `dist/src/`). */
 export function resolveConsoleRoot(fromUrl: string = import.meta.url): string {
-  let dir = dirname(fileURLToPath(fromUrl));
-  for (;;) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest)) {
-      try {
-        if ((JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === PACKAGE_NAME) {
-          return join(dir, 'dist', 'console');
-        }
-      } catch {
-        // not ours (or unreadable): keep walking up
-      }
-    }
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`cannot find the ${PACKAGE_NAME} package root above ${fromUrl}`);
-    dir = parent;
-  }
+  return join(packageRoot(fromUrl), 'dist', 'console');
 }
 
 /** A path under /console/ that names a file (its last segment has an extension), not a console page. */

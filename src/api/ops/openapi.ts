@@ -7,33 +7,10 @@
  * - Routes without an operationId (Swagger UI's own files, the console's assets) are left out.
  * Call `registerOpenApi` BEFORE the route plugins: @fastify/swagger collects routes as they are added.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
-
-const PACKAGE_NAME = 'dws-encryption';
-
-/** This package's version, read from its package.json (found from src/ or dist/src/). */
-function packageVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest)) {
-      try {
-        const parsed = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string; version?: string };
-        if (parsed.name === PACKAGE_NAME && parsed.version) return parsed.version;
-      } catch {
-        // not ours: keep walking up
-      }
-    }
-    const parent = dirname(dir);
-    if (parent === dir) return '0.0.0';
-    dir = parent;
-  }
-}
+import { packageVersion } from '../../package-info.js';
 
 const DESCRIPTION = [
   'Self-hosted, wire-compatible GaussDB(DWS) cluster-encryption API with its KMS subset.',
