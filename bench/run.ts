@@ -9,7 +9,17 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LoadGenerator, type LoadResult, pickLoadGenerator, runLoad } from './lib/load.js';
@@ -43,6 +53,8 @@ const LARGE = num('BENCH_LARGE_CLUSTERS', 1_000_000);
 /** Distinct clusters the load hits, and signing times per cluster: HOT × TIMES distinct requests. */
 const HOT = num('BENCH_HOT_CLUSTERS', 64);
 const TIMES = num('BENCH_SIGN_TIMES', 64);
+/** Distinct clusters read in the large store (one signing time each). */
+const LARGE_HOT = num('BENCH_LARGE_HOT_CLUSTERS', 20_000);
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
 const STEPS = new Set(
   (process.env.BENCH_STEPS ?? 'read,log,startup,ops,large').split(',').map((s) => s.trim()),
@@ -69,6 +81,8 @@ export interface ReadScenario {
   non2xx: number;
   errors: number;
   peakRssMiB: number;
+  /** Set on the large-store figure: the name of the small-store figure measured in the same rounds. */
+  comparedWith?: string;
   /** CPU µs per request (user + system) of the ceiling and the service process, and their ratio. */
   ceilingCpuMicros: number;
   serviceCpuMicros: number;
@@ -222,28 +236,39 @@ async function createClusters(
   return ids;
 }
 
-/** Warm both, then A B A B ... (ceiling, service) with the same requests. */
+interface ReadTarget {
+  name: string;
+  store: string;
+  clusters: number;
+  logLevel: string;
+  service: Service;
+  /** Pre-signed requests valid on this service (the ceiling answers any). */
+  requests: SignedRequest[];
+  /** Pairs this figure with another one measured in the same rounds (the large-store comparison). */
+  comparedWith?: string;
+}
+
+/**
+ * Warm everything, then rounds of ceiling, service[, another service] (A B A B ...), so that noise on
+ * the machine hits all of them alike. The ceiling gets the first target's requests.
+ */
 async function measureRead(
-  name: string,
-  store: string,
-  clusters: number,
-  logLevel: string,
-  service: Service,
   ceiling: Child,
-  requests: SignedRequest[],
+  targets: ReadTarget[],
   generator: LoadGenerator,
   workDir: string,
-  baseline?: Service,
-): Promise<ReadScenario> {
-  // Every request is valid: check a few against the service before loading it.
-  for (const request of requests.slice(0, 3)) {
-    const res = await send(service.baseUrl, request);
-    if (res.status !== 200 || !res.body?.cluster_id)
-      throw new Error(`pre-signed request refused: ${res.text}`);
+): Promise<ReadScenario[]> {
+  // Every request is valid: check a few against each service before loading it.
+  for (const t of targets) {
+    for (const request of t.requests.slice(0, 3)) {
+      const res = await send(t.service.baseUrl, request);
+      if (res.status !== 200 || !res.body?.cluster_id)
+        throw new Error(`pre-signed request refused: ${res.text}`);
+    }
   }
   // CPU time per request of each server process: far less sensitive to other load on the machine
   // than requests/s, so it tells whether a change made the hot path cheaper.
-  const load = async (child: Child, seconds: number) => {
+  const load = async (child: Child, requests: SignedRequest[], seconds: number) => {
     const before = cpuSeconds(child.process.pid);
     const result = await runLoad({
       port: child.port,
@@ -256,54 +281,54 @@ async function measureRead(
     result.cpuMicrosPerRequest = ((cpuSeconds(child.process.pid) - before) * 1e6) / result.requests;
     return result;
   };
+  const first = targets[0]!;
   if (WARMUP_SECONDS > 0) {
-    await load(ceiling, WARMUP_SECONDS);
-    await load(service.child, WARMUP_SECONDS);
+    await load(ceiling, first.requests, WARMUP_SECONDS);
+    for (const t of targets) await load(t.service.child, t.requests, WARMUP_SECONDS);
   }
   const a: LoadResult[] = [];
-  const b: LoadResult[] = [];
-  const c: LoadResult[] = [];
-  if (baseline && WARMUP_SECONDS > 0) await load(baseline.child, WARMUP_SECONDS);
+  const b: LoadResult[][] = targets.map(() => []);
   for (let round = 0; round < ROUNDS; round++) {
-    a.push(await load(ceiling, SECONDS));
-    b.push(await load(service.child, SECONDS));
-    if (baseline) {
-      c.push(await load(baseline.child, SECONDS));
+    a.push(await load(ceiling, first.requests, SECONDS));
+    for (const [i, t] of targets.entries()) {
+      const r = await load(t.service.child, t.requests, SECONDS);
+      b[i]!.push(r);
       log(
-        `  baseline (BENCH_BASELINE_DIST) ${c[round]!.requestsPerSecond.toFixed(0)} req/s (p99 ${c[round]!.p99Ms.toFixed(2)} ms); CPU µs/request ${c[round]!.cpuMicrosPerRequest?.toFixed(1)}`,
+        `${t.name} round ${round + 1}: ceiling ${a[round]!.requestsPerSecond.toFixed(0)} req/s, service ${r.requestsPerSecond.toFixed(0)} req/s (p99 ${r.p99Ms.toFixed(2)} ms, non-2xx ${r.non2xx}); CPU µs/request ${a[round]!.cpuMicrosPerRequest?.toFixed(1)} vs ${r.cpuMicrosPerRequest?.toFixed(1)}`,
       );
     }
-    log(
-      `${name} round ${round + 1}: ceiling ${a[round]!.requestsPerSecond.toFixed(0)} req/s, service ${b[round]!.requestsPerSecond.toFixed(0)} req/s (p99 ${b[round]!.p99Ms.toFixed(2)} ms, non-2xx ${b[round]!.non2xx}); CPU µs/request ${a[round]!.cpuMicrosPerRequest?.toFixed(1)} vs ${b[round]!.cpuMicrosPerRequest?.toFixed(1)}`,
-    );
   }
   const ceilingRps = mean(a.map((r) => r.requestsPerSecond));
-  const serviceRps = mean(b.map((r) => r.requestsPerSecond));
-  const scenario: ReadScenario = {
-    name,
-    store,
-    clusters,
-    logLevel,
-    ceiling: a,
-    service: b,
-    ceilingRps,
-    serviceRps,
-    ratio: serviceRps / ceilingRps,
-    ratios: b.map((r, i) => r.requestsPerSecond / a[i]!.requestsPerSecond),
-    p50Ms: median(b.map((r) => r.p50Ms)),
-    p99Ms: Math.max(...b.map((r) => r.p99Ms)),
-    non2xx: b.reduce((n, r) => n + r.non2xx, 0),
-    errors: b.reduce((n, r) => n + r.errors, 0),
-    peakRssMiB: peakRssMiB(service.child.process.pid),
-    ceilingCpuMicros: mean(a.map((r) => r.cpuMicrosPerRequest ?? Number.NaN)),
-    serviceCpuMicros: mean(b.map((r) => r.cpuMicrosPerRequest ?? Number.NaN)),
-    cpuRatio: 0,
-  };
-  scenario.cpuRatio = scenario.ceilingCpuMicros / scenario.serviceCpuMicros;
-  log(
-    `${name}: ratio ${scenario.ratio.toFixed(3)} (${scenario.ratios.map((r) => r.toFixed(3)).join(', ')}), p99 ${scenario.p99Ms.toFixed(2)} ms, peak RSS ${scenario.peakRssMiB.toFixed(0)} MiB, CPU µs/request ${scenario.ceilingCpuMicros.toFixed(1)} vs ${scenario.serviceCpuMicros.toFixed(1)} (ratio ${scenario.cpuRatio.toFixed(3)})`,
-  );
-  return scenario;
+  return targets.map((t, i) => {
+    const results = b[i]!;
+    const serviceRps = mean(results.map((r) => r.requestsPerSecond));
+    const scenario: ReadScenario = {
+      name: t.name,
+      store: t.store,
+      clusters: t.clusters,
+      logLevel: t.logLevel,
+      ...(t.comparedWith ? { comparedWith: t.comparedWith } : {}),
+      ceiling: a,
+      service: results,
+      ceilingRps,
+      serviceRps,
+      ratio: serviceRps / ceilingRps,
+      ratios: results.map((r, k) => r.requestsPerSecond / a[k]!.requestsPerSecond),
+      p50Ms: median(results.map((r) => r.p50Ms)),
+      p99Ms: Math.max(...results.map((r) => r.p99Ms)),
+      non2xx: results.reduce((n, r) => n + r.non2xx, 0),
+      errors: results.reduce((n, r) => n + r.errors, 0),
+      peakRssMiB: peakRssMiB(t.service.child.process.pid),
+      ceilingCpuMicros: mean(a.map((r) => r.cpuMicrosPerRequest ?? Number.NaN)),
+      serviceCpuMicros: mean(results.map((r) => r.cpuMicrosPerRequest ?? Number.NaN)),
+      cpuRatio: 0,
+    };
+    scenario.cpuRatio = scenario.ceilingCpuMicros / scenario.serviceCpuMicros;
+    log(
+      `${t.name}: ratio ${scenario.ratio.toFixed(3)} (${scenario.ratios.map((r) => r.toFixed(3)).join(', ')}), p99 ${scenario.p99Ms.toFixed(2)} ms, peak RSS ${scenario.peakRssMiB.toFixed(0)} MiB, CPU µs/request ${scenario.ceilingCpuMicros.toFixed(1)} vs ${scenario.serviceCpuMicros.toFixed(1)} (ratio ${scenario.cpuRatio.toFixed(3)})`,
+    );
+    return scenario;
+  });
 }
 
 /** Spawn → first answered signed request, `runs` times. */
@@ -394,6 +419,7 @@ async function runStore(
     bench = await openBenchStore({ kind: 'sqlite', path: join(dataDir, 'dws-encryption.db') });
   }
   const service = new Service(env, join(workDir, `${storeName}-service.log`), projectId);
+  const cleanups: (() => Promise<void>)[] = [];
   try {
     log(`${storeName}: starting the service, creating ${CLUSTERS} encrypted clusters`);
     await service.start();
@@ -438,20 +464,27 @@ async function runStore(
         await service.stop();
         await service.start({}, true);
       }
-      results.reads.push(
-        await measureRead(
-          `${storeName}, ${CLUSTERS} clusters`,
-          storeName,
-          CLUSTERS,
-          LOG_LEVEL,
+      const targets: ReadTarget[] = [
+        {
+          name: `${storeName}, ${CLUSTERS.toLocaleString('en')} clusters`,
+          store: storeName,
+          clusters: CLUSTERS,
+          logLevel: LOG_LEVEL,
           service,
-          ceiling,
-          sign(),
-          generator,
-          workDir,
-          baseline,
-        ),
-      );
+          requests: sign(),
+        },
+      ];
+      if (baseline) {
+        targets.push({
+          name: 'baseline build (BENCH_BASELINE_DIST)',
+          store: 'baseline',
+          clusters: CLUSTERS,
+          logLevel: LOG_LEVEL,
+          service: baseline,
+          requests: sign(),
+        });
+      }
+      results.reads.push(...(await measureRead(ceiling, targets, generator, workDir)));
     }
     await baseline?.stop();
     if (STEPS.has('log')) {
@@ -459,17 +492,21 @@ async function runStore(
       await service.stop();
       await service.start({ LOG_LEVEL: other }, PROFILE);
       results.reads.push(
-        await measureRead(
-          `${storeName}, ${CLUSTERS} clusters, LOG_LEVEL=${other}`,
-          storeName,
-          CLUSTERS,
-          other,
-          service,
+        ...(await measureRead(
           ceiling,
-          sign(),
+          [
+            {
+              name: `${storeName}, ${CLUSTERS.toLocaleString('en')} clusters`,
+              store: storeName,
+              clusters: CLUSTERS,
+              logLevel: other,
+              service,
+              requests: sign(),
+            },
+          ],
           generator,
           workDir,
-        ),
+        )),
       );
       await service.stop();
       await service.start();
@@ -506,33 +543,69 @@ async function runStore(
     }
     if (STEPS.has('ops')) await operations(service, bench, storeName, keyId, results);
     if (STEPS.has('large') && LARGE > 0) {
+      // A copy of this store grown to LARGE clusters, served by a second instance; both are measured
+      // in the same rounds (ceiling, this store, the large one) so that noise hits them alike.
       await service.stop();
-      const existing = await bench.countClusters();
+      const largeDir = mkdtempSync(join(workDir, `${storeName}-large-`));
+      const largeBench = await bench.clone(join(largeDir, 'dws-encryption.db'));
+      if (existsSync(join(dataDir, 'root.key'))) {
+        copyFileSync(join(dataDir, 'root.key'), join(largeDir, 'root.key'));
+        chmodSync(join(largeDir, 'root.key'), 0o600);
+      }
+      cleanups.push(() => largeBench.close());
+      const existing = await largeBench.countClusters();
       const add = LARGE - existing;
       if (add > 0) {
-        log(`${storeName}: bulk-inserting ${add} clusters`);
-        const seconds = await timed(() => bench.bulkInsert(projectId, add));
+        log(`${storeName}: bulk-inserting ${add} clusters into a copy of the store`);
+        const seconds = await timed(() => largeBench.bulkInsert(projectId, add));
         log(`${storeName}: bulk insert took ${seconds.toFixed(1)} s`);
       }
-      const total = await bench.countClusters();
+      const total = await largeBench.countClusters();
+      const largeService = new Service(
+        { ...env, DATA_DIR: largeDir, ...(databaseUrl ? { DATABASE_URL: largeBench.serviceUrl } : {}) },
+        join(workDir, `${storeName}-large.log`),
+        projectId,
+      );
+      cleanups.push(() => largeService.stop());
       await service.start();
-      const hotLarge = await bench.pickClusters(HOT);
+      await largeService.start();
+      const small = await bench.countClusters();
+      // The large store's requests spread over LARGE_HOT clusters drawn from all of it: more than the
+      // SQLite row cache holds, so most reads go to the store.
+      const hotLarge = await largeBench.pickClusters(LARGE_HOT);
+      log(`${storeName}: signing ${hotLarge.length} requests for the large store`);
+      const smallName = `${storeName}, ${small.toLocaleString('en')} clusters (beside the large store)`;
       results.reads.push(
-        await measureRead(
-          `${storeName}, ${total.toLocaleString('en')} clusters`,
-          storeName,
-          total,
-          LOG_LEVEL,
-          service,
+        ...(await measureRead(
           ceiling,
-          presignEncryptInfo(service.host, projectId, hotLarge, TIMES, CREDENTIALS),
+          [
+            {
+              name: smallName,
+              store: storeName,
+              clusters: small,
+              logLevel: LOG_LEVEL,
+              service,
+              requests: sign(),
+            },
+            {
+              name: `${storeName}, ${total.toLocaleString('en')} clusters (${hotLarge.length.toLocaleString('en')} distinct clusters read)`,
+              store: storeName,
+              clusters: total,
+              logLevel: LOG_LEVEL,
+              service: largeService,
+              requests: presignEncryptInfo(largeService.host, projectId, hotLarge, 1, CREDENTIALS),
+              comparedWith: smallName,
+            },
+          ],
           generator,
           workDir,
-        ),
+        )),
       );
+      await largeService.stop();
     }
   } finally {
     await service.stop().catch(() => {});
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
     await bench.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
@@ -565,6 +638,7 @@ async function main(): Promise<void> {
       largeClusters: LARGE,
       hotClusters: HOT,
       signTimes: TIMES,
+      largeHotClusters: LARGE_HOT,
       distinctSignedRequests: HOT * TIMES,
       logLevel: LOG_LEVEL,
       steps: [...STEPS],

@@ -18,6 +18,8 @@ export interface BenchStore {
   /** `n` encrypted clusters chosen at random across the whole store. */
   pickClusters(n: number): Promise<string[]>;
   bulkInsert(projectId: string, count: number): Promise<void>;
+  /** A copy of the store (the service must be stopped): SQLite into `sqlitePath`, PostgreSQL a new database. */
+  clone(sqlitePath: string): Promise<BenchStore>;
   close(): Promise<void>;
 }
 
@@ -112,20 +114,25 @@ function sqliteStore(path: string): BenchStore {
       d.pragma('wal_checkpoint(TRUNCATE)');
       d.pragma('synchronous = NORMAL');
     },
+    async clone(target) {
+      await open().backup(target);
+      return sqliteStore(target);
+    },
     async close() {
       db?.close();
+      db = undefined;
     },
   };
 }
 
-async function postgresStore(adminUrl: string): Promise<BenchStore> {
+async function postgresStore(adminUrl: string, template?: string): Promise<BenchStore> {
   const name = `dws_bench_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.query(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  const client = new pg.Client({ connectionString: url.toString() });
+  let client = new pg.Client({ connectionString: url.toString() });
   await client.connect();
   const count = async (where: string) =>
     Number((await client.query(`SELECT count(*) AS n FROM clusters ${where}`)).rows[0].n);
@@ -171,6 +178,16 @@ async function postgresStore(adminUrl: string): Promise<BenchStore> {
         [projectId, total],
       );
       await client.query('ANALYZE clusters');
+    },
+    async clone() {
+      // CREATE DATABASE … TEMPLATE needs the template without sessions: ours is closed meanwhile.
+      await client.end();
+      try {
+        return await postgresStore(adminUrl, name);
+      } finally {
+        client = new pg.Client({ connectionString: url.toString() });
+        await client.connect();
+      }
     },
     async close() {
       await client.end();
