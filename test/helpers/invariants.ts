@@ -23,6 +23,13 @@ const SPEC_FOR_ALGORITHM: Record<string, string> = { generalCipher: 'AES_256', S
 
 /** Reads the whole store in one transaction and checks every invariant; returns the violations. */
 export async function checkInvariants(database: Database, rootKey: Buffer): Promise<string[]> {
+  // One snapshot: SQLite's single connection excludes writers; PostgreSQL needs REPEATABLE READ for it.
+  if (database.dialect === 'postgres') {
+    return database.db
+      .transaction()
+      .setIsolationLevel('repeatable read')
+      .execute((trx) => checkInvariantsIn(trx, rootKey));
+  }
   return database.transaction((trx) => checkInvariantsIn(trx, rootKey));
 }
 
