@@ -436,7 +436,7 @@ async function runStore(
       perSecond: CLUSTERS / setupSeconds,
     });
     const hot = await bench.pickClusters(HOT);
-    const sign = () => presignEncryptInfo(service.host, projectId, hot, TIMES, CREDENTIALS);
+    const sign = (host = service.host) => presignEncryptInfo(host, projectId, hot, TIMES, CREDENTIALS);
     if (!ceilingRef.child) {
       const body = (await send(service.baseUrl, sign()[0]!)).text;
       ceilingRef.child = await spawnCeiling(body);
@@ -481,7 +481,7 @@ async function runStore(
           clusters: CLUSTERS,
           logLevel: LOG_LEVEL,
           service: baseline,
-          requests: sign(),
+          requests: sign(baseline.host),
         });
       }
       results.reads.push(...(await measureRead(ceiling, targets, generator, workDir)));
