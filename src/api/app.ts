@@ -107,6 +107,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     reply.header('X-Request-Id', request.id);
     done(closing ? new ServiceError(Errors.SHUTTING_DOWN) : undefined);
   });
+  // A request that was in flight when the shutdown began is answered, then its connection is closed (a
+  // keep-alive connection left open would hold the shutdown until the force-close deadline).
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) reply.header('Connection', 'close');
+    done(null, payload);
+  });
   const requestLine = requestLineLogger(app.log);
   app.addHook('onResponse', (request, reply, done) => {
     requestLine.info(
