@@ -189,7 +189,7 @@ class Service {
   }
 
   async stop(): Promise<void> {
-    await this.child.stop();
+    await this.child?.stop();
   }
 }
 
@@ -455,6 +455,7 @@ async function runStore(
         join(workDir, 'baseline.log'),
         projectId,
       );
+      cleanups.push(() => baseline!.stop());
       await baseline.start();
       await service.start();
     }
