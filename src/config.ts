@@ -12,6 +12,8 @@ export interface Config {
   databaseUrl: string;
   /** PostgreSQL only: the most connections one instance opens (the pool size). */
   databasePoolSize: number;
+  /** SQLite only: cluster rows the encrypt-info read keeps in memory (0: none). */
+  sqliteRowCache: number;
   logLevel: string;
   /** `pretty` (human-readable) or `json` (one object per line); undefined: pretty only when stdout is a TTY. */
   logFormat: 'json' | 'pretty' | undefined;
@@ -102,6 +104,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir,
     databaseUrl,
     databasePoolSize: number(env, 'DATABASE_POOL_SIZE', 10, 1, 1_000),
+    sqliteRowCache: number(env, 'DWS_SQLITE_ROW_CACHE', 10_000, 0, 1_000_000),
     logLevel: text(env, 'LOG_LEVEL') ?? 'info',
     logFormat,
     metricsToken: text(env, 'DWS_METRICS_TOKEN'),

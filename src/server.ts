@@ -114,6 +114,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const database = await openDatabase({
     url: config.databaseUrl,
     poolSize: config.databasePoolSize,
+    sqliteRowCache: config.sqliteRowCache,
     onConnectionError: (error) => {
       if (logger) logger.warn({ err: error }, 'database connection lost');
     },

@@ -29,6 +29,8 @@ export interface StoreOptions {
   poolSize?: number;
   /** PostgreSQL: a connection broke (logged; the pool replaces it). */
   onConnectionError?: (error: Error) => void;
+  /** SQLite: rows the encrypt-info read may cache (0: none; see fast-reads.ts). */
+  sqliteRowCache?: number;
 }
 
 export function isPostgresUrl(url: string): boolean {
@@ -51,10 +53,13 @@ export async function openDatabase(options: StoreOptions): Promise<Database> {
       ...(options.onConnectionError ? { onConnectionError: options.onConnectionError } : {}),
     });
   }
-  return openSqlite(sqlitePath(options.url));
+  return openSqlite(sqlitePath(options.url), { rowCache: options.sqliteRowCache });
 }
 
-export async function openSqlite(path: string): Promise<Database> {
+export async function openSqlite(
+  path: string,
+  options: { rowCache?: number | undefined } = {},
+): Promise<Database> {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const sqlite = new SqliteDatabase(path);
   // WAL lets readers run beside the writer and makes a crashed process's file open cleanly.
@@ -63,7 +68,7 @@ export async function openSqlite(path: string): Promise<Database> {
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   const db = new Kysely<Schema>({ dialect: new SafeRollbackSqliteDialect(sqlite) });
-  registerSqliteReads(db, sqlite);
+  registerSqliteReads(db, sqlite, options.rowCache);
   await migrateToLatest(db, 'sqlite');
   return {
     db,

@@ -22,8 +22,8 @@ import type { Schema } from './schema.js';
 /** Returned by `SqliteReads.cachedFirst` when the fast path cannot be used (a transaction is open). */
 export const UNAVAILABLE: unique symbol = Symbol('fast read unavailable');
 
-/** Cached rows at most; past this the cache starts afresh (a flood of distinct ids cannot grow it). */
-const MAX_CACHED_ROWS = 10_000;
+/** Default of DWS_SQLITE_ROW_CACHE: rows cached at most; past this the cache starts afresh. */
+export const DEFAULT_SQLITE_ROW_CACHE = 10_000;
 
 class SqliteReads {
   private readonly statements = new Map<string, SqliteDatabase.Statement>();
@@ -33,7 +33,11 @@ class SqliteReads {
   private readonly caches = new Map<string, Map<string, unknown>>();
   private cachedRows = 0;
 
-  constructor(private readonly sqlite: SqliteDatabase.Database) {
+  /** `maxRows`: cached rows at most (a flood of distinct ids cannot grow it); 0 turns the cache off. */
+  constructor(
+    private readonly sqlite: SqliteDatabase.Database,
+    private readonly maxRows: number,
+  ) {
     this.totalChanges = sqlite.prepare<[], number>('SELECT total_changes()').pluck();
   }
 
@@ -47,8 +51,9 @@ class SqliteReads {
     params: readonly unknown[],
   ): T | undefined | typeof UNAVAILABLE {
     if (this.sqlite.inTransaction || !this.sqlite.open) return UNAVAILABLE;
+    if (this.maxRows === 0) return this.statement(sql)!.get(...params) as T | undefined;
     const generation = this.totalChanges.get()!;
-    if (generation !== this.generation || this.cachedRows >= MAX_CACHED_ROWS) {
+    if (generation !== this.generation || this.cachedRows >= this.maxRows) {
       for (const rows of this.caches.values()) rows.clear();
       this.cachedRows = 0;
       this.generation = generation;
@@ -92,8 +97,12 @@ class PostgresReads {
 
 const handles = new WeakMap<object, SqliteReads | PostgresReads>();
 
-export function registerSqliteReads(db: Kysely<Schema>, sqlite: SqliteDatabase.Database): void {
-  handles.set(db, new SqliteReads(sqlite));
+export function registerSqliteReads(
+  db: Kysely<Schema>,
+  sqlite: SqliteDatabase.Database,
+  rowCache = DEFAULT_SQLITE_ROW_CACHE,
+): void {
+  handles.set(db, new SqliteReads(sqlite, rowCache));
 }
 
 export function registerPostgresReads(db: Kysely<Schema>, pool: pg.Pool): void {

@@ -104,3 +104,16 @@ test('a read during an open SQLite transaction never sees its uncommitted writes
     await database.close();
   }
 });
+
+test('DWS_SQLITE_ROW_CACHE=0: every encrypt-info read goes to SQLite', async () => {
+  const database = await openSqlite(':memory:', { rowCache: 0 });
+  try {
+    await insertCluster(database.db, cluster(ID, 'uncached'));
+    const first = await findClusterEncryption(database.db, P, ID);
+    const second = await findClusterEncryption(database.db, P, ID);
+    assert.deepEqual(first, second);
+    assert.notEqual(first, second, 'two reads, two rows');
+  } finally {
+    await database.close();
+  }
+});
