@@ -562,20 +562,31 @@ async function runStore(
         log(`${storeName}: bulk insert took ${seconds.toFixed(1)} s`);
       }
       const total = await largeBench.countClusters();
+      // Like for like: on SQLite both instances run without the row cache (DWS_SQLITE_ROW_CACHE=0), so
+      // every read is a store lookup and the pair shows what the store's size costs.
+      const noCache: Record<string, string> = databaseUrl ? {} : { DWS_SQLITE_ROW_CACHE: '0' };
+      const smallService = new Service({ ...env, ...noCache }, service.logFile, projectId);
       const largeService = new Service(
-        { ...env, DATA_DIR: largeDir, ...(databaseUrl ? { DATABASE_URL: largeBench.serviceUrl } : {}) },
+        {
+          ...env,
+          ...noCache,
+          DATA_DIR: largeDir,
+          ...(databaseUrl ? { DATABASE_URL: largeBench.serviceUrl } : {}),
+        },
         join(workDir, `${storeName}-large.log`),
         projectId,
       );
       cleanups.push(() => largeService.stop());
-      await service.start();
+      cleanups.push(() => smallService.stop());
+      await smallService.start();
       await largeService.start();
       const small = await bench.countClusters();
       // The large store's requests spread over LARGE_HOT clusters drawn from all of it: more than the
       // SQLite row cache holds, so most reads go to the store.
       const hotLarge = await largeBench.pickClusters(LARGE_HOT);
       log(`${storeName}: signing ${hotLarge.length} requests for the large store`);
-      const smallName = `${storeName}, ${small.toLocaleString('en')} clusters (beside the large store)`;
+      const suffix = databaseUrl ? '' : ', row cache off';
+      const smallName = `${storeName}, ${small.toLocaleString('en')} clusters (beside the large store${suffix})`;
       results.reads.push(
         ...(await measureRead(
           ceiling,
@@ -585,11 +596,11 @@ async function runStore(
               store: storeName,
               clusters: small,
               logLevel: LOG_LEVEL,
-              service,
-              requests: sign(),
+              service: smallService,
+              requests: sign(smallService.host),
             },
             {
-              name: `${storeName}, ${total.toLocaleString('en')} clusters (${hotLarge.length.toLocaleString('en')} distinct clusters read)`,
+              name: `${storeName}, ${total.toLocaleString('en')} clusters (${hotLarge.length.toLocaleString('en')} distinct clusters read${suffix})`,
               store: storeName,
               clusters: total,
               logLevel: LOG_LEVEL,
@@ -603,6 +614,7 @@ async function runStore(
         )),
       );
       await largeService.stop();
+      await smallService.stop();
     }
   } finally {
     await service.stop().catch(() => {});
