@@ -408,13 +408,16 @@ const headersArb = fc.record(
   { requiredKeys: [] },
 );
 
-const queryArb = fc.option(
-  fc.dictionary(
-    fc.oneof(fc.constantFrom('limit', 'marker', 'offset', 'project_id'), fc.string({ maxLength: 8 })),
-    fc.string({ maxLength: 30 }),
-    { maxKeys: 3 },
-  ),
-  { nil: undefined },
+const queryArb = fc.oneof(
+  { weight: 3, arbitrary: fc.constant(undefined) },
+  {
+    weight: 1,
+    arbitrary: fc.dictionary(
+      fc.oneof(fc.constantFrom('limit', 'marker', 'offset', 'project_id'), fc.string({ maxLength: 8 })),
+      fc.string({ maxLength: 30 }),
+      { maxKeys: 3 },
+    ),
+  },
 );
 
 interface HostileRequest {
@@ -434,12 +437,16 @@ function requestArb(f: Fixture): fc.Arbitrary<HostileRequest> {
       project: projectArb(f),
       cluster: idArb(f, 'cluster'),
       job: idArb(f, 'job'),
-      swapMethod: fc.option(fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'), {
-        freq: 8,
-        nil: undefined,
-      }),
+      // fast-check's `freq` is the odds of *no* value (1 in freq): weights say what is meant here.
+      swapMethod: fc.oneof(
+        { weight: 7, arbitrary: fc.constant(undefined) },
+        { weight: 1, arbitrary: fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS') },
+      ),
       mutations: fc.array(mutationArb, { minLength: 0, maxLength: 3 }),
-      raw: fc.option(rawMutationArb, { freq: 4, nil: undefined }),
+      raw: fc.oneof(
+        { weight: 3, arbitrary: fc.constant(undefined) },
+        { weight: 1, arbitrary: rawMutationArb },
+      ),
       headers: headersArb,
       query: queryArb,
     })
@@ -775,7 +782,10 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       kind: fc.constant('createCluster' as const),
       version: fc.constantFrom('9.1.0', '8.0.0', '7.9.9', '8.10.1'),
       agent: fc.constantFrom('8.3.0.200', '8.3.0.1000', '8.3.0.199', '8.2.9'),
-      encryptWith: fc.option(fc.record({ key: index, algorithm }), { nil: undefined, freq: 4 }),
+      encryptWith: fc.oneof(
+        { weight: 2, arbitrary: fc.constant(undefined) },
+        { weight: 1, arbitrary: fc.record({ key: index, algorithm }) },
+      ),
     }),
   },
   {
@@ -787,7 +797,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant('rotate' as const),
       cluster: index,
-      key: fc.option(index, { nil: undefined }),
+      key: fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: index }),
     }),
   },
   fc.record({ kind: fc.constant('delete' as const), cluster: index }),
