@@ -127,13 +127,18 @@ function sqliteStore(path: string): BenchStore {
 
 async function postgresStore(adminUrl: string, template?: string): Promise<BenchStore> {
   const name = `dws_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
+  // A connection that breaks (a database dropped WITH (FORCE), a server restart) must not crash the run.
+  const connect = async (connectionString: string) => {
+    const c = new pg.Client({ connectionString });
+    c.on('error', () => {});
+    await c.connect();
+    return c;
+  };
+  const admin = await connect(adminUrl);
   await admin.query(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  let client = new pg.Client({ connectionString: url.toString() });
-  await client.connect();
+  let client = await connect(url.toString());
   const count = async (where: string) =>
     Number((await client.query(`SELECT count(*) AS n FROM clusters ${where}`)).rows[0].n);
   return {
@@ -185,14 +190,13 @@ async function postgresStore(adminUrl: string, template?: string): Promise<Bench
       try {
         return await postgresStore(adminUrl, name);
       } finally {
-        client = new pg.Client({ connectionString: url.toString() });
-        await client.connect();
+        client = await connect(url.toString());
       }
     },
     async close() {
-      await client.end();
+      await client.end().catch(() => {});
       await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
-      await admin.end();
+      await admin.end().catch(() => {});
     },
   };
 }
