@@ -26,7 +26,15 @@ export interface Child {
   stop(): Promise<void>;
 }
 
+// Children still running when the benchmark exits (a crash included) are ended with it.
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 function stopper(child: ChildProcess, logFd?: number): () => Promise<void> {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   return async () => {
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
