@@ -22,6 +22,7 @@ import {
 } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { clusterBody } from '../test/helpers/server.js';
 import { type LoadGenerator, type LoadResult, pickLoadGenerator, runLoad } from './lib/load.js';
 import { officialSign, presignEncryptInfo, type SignedRequest, send } from './lib/presign.js';
 import {
@@ -191,26 +192,6 @@ class Service {
   async stop(): Promise<void> {
     await this.child?.stop();
   }
-}
-
-function clusterBody(name: string, extra: Record<string, unknown> = {}) {
-  return {
-    cluster: {
-      name,
-      flavor: 'dwsk2.xlarge',
-      num_node: 3,
-      num_cn: 3,
-      db_name: 'dbadmin',
-      db_password: 'Secret!Passw0rd',
-      availability_zones: ['cn-north-4a'],
-      vpc_id: '85b20d7e-9eb7-4b2a-98f3-3c8843ea3574',
-      subnet_id: 'a9b2d2e1-1b4c-4b8b-9b5e-8f2b2e1c2d3e',
-      security_group_id: 'dc3ec145-9029-4b39-b5a3-ace5a01f772b',
-      datastore_version: '9.1.0',
-      volume: { volume: 'SSD', capacity: 300 },
-      ...extra,
-    },
-  };
 }
 
 async function createClusters(

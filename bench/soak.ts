@@ -25,6 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStoreReadOnly } from '../test/helpers/child.js';
 import { checkInvariantsIn } from '../test/helpers/invariants.js';
+import { clusterBody } from '../test/helpers/server.js';
 import { officialSign } from './lib/presign.js';
 import { cpuSeconds, freePort, ROOT, rssMiB } from './lib/processes.js';
 
@@ -217,22 +218,6 @@ async function setup(): Promise<void> {
     );
     clusters.push({ id: res!.body.cluster.id, encrypted, converting: false });
   }
-}
-
-function clusterBody(name: string, extra: Record<string, unknown> = {}) {
-  return {
-    cluster: {
-      name,
-      flavor: 'dwsk2.xlarge',
-      num_node: 3,
-      db_name: 'dbadmin',
-      db_password: 'Secret!Passw0rd',
-      vpc_id: 'vpc-1',
-      subnet_id: 'subnet-1',
-      datastore_version: '9.1.0',
-      ...extra,
-    },
-  };
 }
 
 const OPERATIONS: [weight: number, name: string, run: () => Promise<void>][] = [

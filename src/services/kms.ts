@@ -221,38 +221,36 @@ export class KeyService {
   /** Wraps `plaintext` under an enabled key; refuses disabled keys and keys pending deletion. */
   wrap(key: KmsKeyRow, plaintext: Buffer, aad?: string): Buffer {
     keyTransition(key.state as KeyState, 'wrap');
-    const masterKey = openWithRootKey(this.rootKey, Buffer.from(key.material_sealed, 'base64'), key.id);
-    try {
-      return wrapDataKey({
-        keyId: key.id,
-        spec: key.spec as MasterKeySpec,
-        masterKey,
-        plaintext,
-        ...(aad ? { aad: Buffer.from(aad) } : {}),
-      });
-    } finally {
-      masterKey.fill(0);
-    }
+    return this.withMasterKey(key, (masterKey) =>
+      wrapDataKey({ keyId: key.id, spec: key.spec as MasterKeySpec, masterKey, plaintext, ...aadOf(aad) }),
+    );
   }
 
   unwrap(key: KmsKeyRow, blob: Buffer, aad?: string): Buffer {
     keyTransition(key.state as KeyState, 'unwrap');
-    const masterKey = openWithRootKey(this.rootKey, Buffer.from(key.material_sealed, 'base64'), key.id);
     try {
-      return unwrapDataKey({
-        keyId: key.id,
-        spec: key.spec as MasterKeySpec,
-        masterKey,
-        blob,
-        ...(aad ? { aad: Buffer.from(aad) } : {}),
-      });
+      return this.withMasterKey(key, (masterKey) =>
+        unwrapDataKey({ keyId: key.id, spec: key.spec as MasterKeySpec, masterKey, blob, ...aadOf(aad) }),
+      );
     } catch (error) {
       if (error instanceof CryptoError) throw new ServiceError(Errors.CIPHERTEXT_INVALID);
       throw error;
+    }
+  }
+
+  /** Opens the key material for one operation and wipes it afterwards. */
+  private withMasterKey<T>(key: KmsKeyRow, use: (masterKey: Buffer) => T): T {
+    const masterKey = openWithRootKey(this.rootKey, Buffer.from(key.material_sealed, 'base64'), key.id);
+    try {
+      return use(masterKey);
     } finally {
       masterKey.fill(0);
     }
   }
+}
+
+function aadOf(aad: string | undefined): { aad?: Buffer } {
+  return aad ? { aad: Buffer.from(aad) } : {};
 }
 
 async function requireKey(db: Db, projectId: string, keyId: string): Promise<KmsKeyRow> {
