@@ -17,6 +17,7 @@ import { Errors, ServiceError } from '../domain/errors.js';
 import { isValidAlias, type KeyAction, KeyState, keyTransition, type MasterKeySpec } from '../domain/keys.js';
 import { countClustersUsingKey } from '../store/clusters.js';
 import type { Database, Db } from '../store/database.js';
+import { countActiveJobsUsingKey } from '../store/jobs.js';
 import {
   findKey,
   findKeyByAlias,
@@ -134,11 +135,16 @@ export class KeyService {
     return this.database.transaction(async (trx) => {
       const key = await requireKey(trx, actor.projectId, keyId);
       const state = keyTransition(key.state as KeyState, action);
-      if (action === 'scheduleDeletion' && (await countClustersUsingKey(trx, actor.projectId, keyId)) > 0) {
+      if (
+        action === 'scheduleDeletion' &&
+        (await countClustersUsingKey(trx, actor.projectId, keyId)) +
+          (await countActiveJobsUsingKey(trx, actor.projectId, keyId)) >
+          0
+      ) {
         // Ours: deleting a key that protects a cluster would make its data key unrecoverable.
         throw new ServiceError(
           Errors.KEY_STATE_CONFLICT,
-          'The key protects at least one cluster; rotate those clusters to another master key first.',
+          'The key protects at least one cluster (or one being converted); rotate those clusters to another master key first.',
         );
       }
       const scheduled =

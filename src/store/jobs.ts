@@ -149,3 +149,15 @@ export async function countActiveJobs(db: Db): Promise<number> {
     .executeTakeFirst();
   return Number(row?.n ?? 0);
 }
+
+/** Counts unfinished conversions that will wrap a data key under `keyId` (their payload names it). */
+export async function countActiveJobsUsingKey(db: Db, projectId: string, keyId: string): Promise<number> {
+  const row = await db
+    .selectFrom('jobs')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('project_id', '=', projectId)
+    .where('status', 'in', ['INIT', 'WAITING', 'RUNNING', 'DELAY_SCHEDULED'])
+    .where('payload_json', 'like', `%"masterKeyId":"${keyId}"%`)
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
+}

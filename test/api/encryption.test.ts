@@ -211,6 +211,12 @@ for (const store of stores()) {
         assert.equal(second.body.error_code, 'DWS.0403');
         const rotate = await slow.call('POST', `/v1/${q}/clusters/${id}/rotate-key`);
         assert.equal(rotate.body.error_code, 'DWS.0403');
+        const deletion = await slow.call('POST', `/v1.0/${q}/kms/schedule-key-deletion`, {
+          key_id: key,
+          pending_days: '7',
+        });
+        assert.equal(deletion.status, 400, 'the key of a running conversion is not scheduled for deletion');
+        assert.equal(deletion.body.error_code, 'KMS.0305');
         const del = await slow.call('DELETE', `/v1.0/${q}/clusters/${id}`);
         assert.equal(del.status, 400);
         assert.equal(del.body.error_code, 'DWS.0403');
