@@ -1,22 +1,13 @@
 /** Child processes of the benchmark: the service (`node dist/src/main.js`) and the ceiling server. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+// One free-port helper for tests and benchmarks.
+import { freePort } from '../../test/helpers/child.js';
+
+export { freePort };
 
 export const ROOT = join(import.meta.dirname, '..', '..');
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface Child {
   process: ChildProcess;
