@@ -59,6 +59,46 @@ function KeysHint({ keys, spec }: { keys: KeyDetails[] | null; spec: string | un
   );
 }
 
+/** The master-key choice of the encrypt and rotate dialogs: enabled keys of the spec the algorithm needs. */
+function MasterKeySelect({
+  id,
+  label,
+  choices,
+  selected,
+  onSelect,
+  keys,
+  spec,
+}: {
+  id: string;
+  label: string;
+  choices: KeyDetails[];
+  selected: KeyDetails | undefined;
+  onSelect: (keyId: string) => void;
+  keys: KeyDetails[] | null;
+  spec: string | undefined;
+}) {
+  return (
+    <div class="field">
+      <label for={id}>{label}</label>
+      <select
+        id={id}
+        name="master_key_id"
+        value={selected?.key_id ?? ''}
+        onChange={(event) => onSelect((event.currentTarget as HTMLSelectElement).value)}
+        disabled={choices.length === 0}
+        required
+      >
+        {choices.map((key) => (
+          <option key={key.key_id} value={key.key_id}>
+            {keyLabel(key)}
+          </option>
+        ))}
+      </select>
+      {choices.length === 0 ? <KeysHint keys={keys} spec={spec} /> : null}
+    </div>
+  );
+}
+
 export function CreateClusterDialog({
   api,
   onClose,
@@ -265,24 +305,15 @@ export function EncryptDialog({
             </label>
           ))}
         </fieldset>
-        <div class="field">
-          <label for="enc-key">Master key</label>
-          <select
-            id="enc-key"
-            name="master_key_id"
-            value={selected?.key_id ?? ''}
-            onChange={(event) => setKeyId((event.currentTarget as HTMLSelectElement).value)}
-            disabled={choices.length === 0}
-            required
-          >
-            {choices.map((key) => (
-              <option key={key.key_id} value={key.key_id}>
-                {keyLabel(key)}
-              </option>
-            ))}
-          </select>
-          {choices.length === 0 ? <KeysHint keys={keys} spec={KEY_SPEC_FOR_ALGORITHM[algorithm]} /> : null}
-        </div>
+        <MasterKeySelect
+          id="enc-key"
+          label="Master key"
+          choices={choices}
+          selected={selected}
+          onSelect={setKeyId}
+          keys={keys}
+          spec={KEY_SPEC_FOR_ALGORITHM[algorithm]}
+        />
         <ErrorNote error={keysError} context="Could not list keys" />
         <ErrorNote error={error} context="The conversion did not start" />
         <DialogActions busy={busy} label="Start encryption" onClose={onClose} disabled={!selected} />
@@ -363,24 +394,15 @@ export function RotateMasterKeyDialog({
           The cluster's data key is re-wrapped with the new master key. Current master key:{' '}
           <strong>{row.info?.master_key_name ?? '—'}</strong> ({ALGORITHM_LABELS[algorithm] ?? algorithm}).
         </p>
-        <div class="field">
-          <label for="rot-key">New master key</label>
-          <select
-            id="rot-key"
-            name="master_key_id"
-            value={selected?.key_id ?? ''}
-            onChange={(event) => setKeyId((event.currentTarget as HTMLSelectElement).value)}
-            disabled={choices.length === 0}
-            required
-          >
-            {choices.map((key) => (
-              <option key={key.key_id} value={key.key_id}>
-                {keyLabel(key)}
-              </option>
-            ))}
-          </select>
-          {choices.length === 0 ? <KeysHint keys={keys} spec={KEY_SPEC_FOR_ALGORITHM[algorithm]} /> : null}
-        </div>
+        <MasterKeySelect
+          id="rot-key"
+          label="New master key"
+          choices={choices}
+          selected={selected}
+          onSelect={setKeyId}
+          keys={keys}
+          spec={KEY_SPEC_FOR_ALGORITHM[algorithm]}
+        />
         <ErrorNote error={keysError} context="Could not list keys" />
         <ErrorNote error={error} context="The master key was not rotated" />
         <DialogActions busy={busy} label="Rotate master key" onClose={onClose} disabled={!selected} />
