@@ -18,16 +18,16 @@
  * Options: --duration <s> (SOAK_SECONDS, default 300), --rate <req/s> (SOAK_RATE, default 50),
  * SOAK_MAX_IN_FLIGHT (default 256), SOAK_JOB_SECONDS (conversion time, default 2), --json <file>.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openStoreReadOnly } from '../test/helpers/child.js';
+import { openStoreReadOnly, startChild } from '../test/helpers/child.js';
 import { checkInvariantsIn } from '../test/helpers/invariants.js';
 import { clusterBody } from '../test/helpers/server.js';
 import { officialSign } from './lib/presign.js';
-import { cpuSeconds, freePort, ROOT, rssMiB } from './lib/processes.js';
+import { cpuSeconds, rssMiB } from './lib/processes.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Options
@@ -67,46 +67,25 @@ interface Service {
 }
 
 async function startService(): Promise<Service> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'dws-soak-'));
-  const port = await freePort();
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
+  // The same child-process start as the crash and shutdown tests, with the soak's own credential and timing.
+  const child = await startChild({
+    dataDir: mkdtempSync(join(tmpdir(), 'dws-soak-')),
+    readyTimeoutMs: 60_000,
     env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      DATA_DIR: dataDir,
       DWS_BOOTSTRAP_AK: AK,
       DWS_BOOTSTRAP_SK: SK,
       DWS_BOOTSTRAP_PROJECT_ID: PROJECT,
       DWS_ENCRYPT_JOB_SECONDS: String(JOB_SECONDS),
-      LOG_LEVEL: 'warn',
-      LOG_FORMAT: 'json',
+      DWS_JOB_POLL_MS: '250',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-20_000);
+  return {
+    proc: child.proc,
+    host: `127.0.0.1:${child.port}`,
+    dataDir: child.dataDir,
+    output: child.output,
+    exited: child.exited.then(({ code }) => code),
   };
-  proc.stdout?.on('data', keep);
-  proc.stderr?.on('data', keep);
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  const host = `127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      const res = await fetch(`http://${host}/healthz`);
-      await res.arrayBuffer();
-      break;
-    } catch {
-      if (proc.exitCode !== null) throw new Error(`the service exited:\n${output}`);
-      if (Date.now() > deadline) throw new Error(`the service did not start:\n${output}`);
-      await sleep(50);
-    }
-  }
-  return { proc, host, dataDir, output: () => output, exited };
 }
 
 // ---------------------------------------------------------------------------------------------------
