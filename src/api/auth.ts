@@ -2,7 +2,8 @@
  * Authentication and authorization for every API route that names an action in its config:
  * 1. a token (`X-Auth-Token`) or an SDK-HMAC-SHA256 signature over the raw request bytes (401),
  * 2. the path's project must belong to the caller (403; a token only for its own project),
- * 3. the caller's policy must allow the route's action (403 naming the action).
+ * 3. the caller's policy must allow the route's action (403 naming the action),
+ * 4. only then is the JSON body parsed (depth-capped), so strangers never make the service parse.
  * Routes opt out only by declaring `config: { public: true }` (health, console assets, token issue).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -23,10 +24,6 @@ declare module 'fastify' {
     actor?: Actor;
     /** The exact request body bytes, kept for signature verification. */
     rawBody?: Buffer;
-    /** Set when the body was not valid JSON; reported after authentication so strangers learn nothing. */
-    bodyParseError?: boolean;
-    /** Set when a string of the body holds a NUL character (refused like bodyParseError, as a bad parameter). */
-    bodyHasNul?: boolean;
   }
 }
 
@@ -51,24 +48,14 @@ export interface AuthOptions {
 export function registerAuthentication(app: FastifyInstance, options: AuthOptions): void {
   const now = options.now ?? Date.now;
 
-  // JSON bodies are parsed here so that the exact bytes stay available for signature verification.
-  // An empty body is no body (official clients send Content-Type on body-less POSTs such as rotate-key).
-  app.removeContentTypeParser('application/json');
+  // Only JSON bodies are accepted, and they are only read here, not parsed: the signature (or the token)
+  // is checked on these exact bytes first, so a stranger's body costs a hash, never a parse (parseBody
+  // below runs after authentication). Any other Content-Type (text/plain, forms, ...) has no parser and is
+  // refused with 400 *.0004 before authentication, since such a body would not be covered by the signature.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
-    const raw = body as Buffer;
-    request.rawBody = raw;
-    if (raw.length === 0) return done(null, undefined);
-    try {
-      const text = raw.toString('utf8');
-      const value = JSON.parse(text);
-      // PostgreSQL text cannot hold NUL (a 500 there): refused for every store alike. JSON carries it
-      // only as the escape \u0000, so the walk runs only when the text has one.
-      if (/\\u0000/i.test(text) && hasNul(value)) request.bodyHasNul = true;
-      done(null, value);
-    } catch {
-      request.bodyParseError = true;
-      done(null, undefined);
-    }
+    request.rawBody = body as Buffer;
+    done(null, undefined);
   });
 
   // Every checked action must be in the catalogue: a route naming an unknown action is a bug, caught at start.
@@ -89,9 +76,8 @@ export function registerAuthentication(app: FastifyInstance, options: AuthOption
   app.addHook('preValidation', async (request) => {
     const config = request.routeOptions.config;
     if (config.public || !config.action) {
-      // Public routes with a body (token issue) report bad JSON here, before their schema sees nothing.
-      if (request.bodyParseError) throw new ServiceError(Errors.MALFORMED_JSON);
-      if (request.bodyHasNul) throw new ServiceError(Errors.INVALID_PARAMETER, NUL_MESSAGE);
+      // Public routes with a body (token issue): the body is all there is to authenticate with.
+      parseBody(request);
       return;
     }
     const { principal, tokenProjectId, accessKey } = await authenticate(request, options, now());
@@ -113,9 +99,58 @@ export function registerAuthentication(app: FastifyInstance, options: AuthOption
       requestId: request.id,
       ...(accessKey ? { accessKey } : {}),
     };
-    if (request.bodyParseError) throw new ServiceError(Errors.MALFORMED_JSON);
-    if (request.bodyHasNul) throw new ServiceError(Errors.INVALID_PARAMETER, NUL_MESSAGE);
+    parseBody(request);
   });
+}
+
+/** Deeper than any body of the API (they nest 4 levels at most); refused before JSON.parse walks it. */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * Parses the raw JSON body into `request.body` (schema validation runs next). Empty bytes are no body:
+ * official clients send Content-Type on body-less POSTs such as rotate-key.
+ */
+function parseBody(request: FastifyRequest): void {
+  const raw = request.rawBody;
+  if (raw === undefined || raw.length === 0) return;
+  if (nestingExceeds(raw, MAX_JSON_DEPTH)) {
+    throw new ServiceError(
+      Errors.INVALID_PARAMETER,
+      `The request body nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels.`,
+    );
+  }
+  const text = raw.toString('utf8');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new ServiceError(Errors.MALFORMED_JSON);
+  }
+  // PostgreSQL text cannot hold NUL (a 500 there): refused for every store alike. JSON carries it
+  // only as the escape \u0000, so the walk runs only when the text has one.
+  if (/\\u0000/i.test(text) && hasNul(value)) throw new ServiceError(Errors.INVALID_PARAMETER, NUL_MESSAGE);
+  request.body = value;
+}
+
+/**
+ * Whether the JSON text opens more than `max` nested objects/arrays; one pass over the bytes, brackets
+ * inside strings skipped (multi-byte UTF-8 bytes are all >= 0x80, so they never look like syntax).
+ */
+export function nestingExceeds(raw: Uint8Array, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw[i];
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: the next byte is escaped
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
 }
 
 const NUL_MESSAGE = 'Strings of the request body must not contain NUL characters (\\u0000).';
