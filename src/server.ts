@@ -159,17 +159,21 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     );
   }
 
-  const runner = new JobRunner(database, clusters, {
-    leaseMs: config.jobLeaseSeconds * 1000,
-    pollMs: config.jobPollMs,
-    maxConcurrent: config.maxConcurrentJobs,
-    now,
-    onError: (error, job) => {
-      if (isStoreUnavailable(error)) metrics.storeError('job');
-      if (logger) logger.error({ err: error, jobId: job?.id }, 'job runner error');
+  const runner = new JobRunner(
+    database,
+    { clusters, keys, now },
+    {
+      leaseMs: config.jobLeaseSeconds * 1000,
+      pollMs: config.jobPollMs,
+      maxConcurrent: config.maxConcurrentJobs,
+      now,
+      onError: (error, job) => {
+        if (isStoreUnavailable(error)) metrics.storeError('job');
+        if (logger) logger.error({ err: error, jobId: job?.id }, 'job runner error');
+      },
+      onJobFinished: (job, status, durationMs) => metrics.observeJob(job.name, status, durationMs),
     },
-    onJobFinished: (job, status, durationMs) => metrics.observeJob(job.name, status, durationMs),
-  });
+  );
   if (!postgres) {
     // One process owns an SQLite file: leases left by a previous (crashed) process are stale at once.
     await database.db

@@ -11,7 +11,9 @@ import {
 } from 'node:crypto';
 import { CryptoError } from './errors.js';
 
-export type KeySpec = 'AES_256' | 'SM4';
+/** Master-key specs: the one list of the tree (the KMS key_spec values, the domain rules, the store column). */
+export const KEY_SPECS = ['AES_256', 'SM4'] as const;
+export type KeySpec = (typeof KEY_SPECS)[number];
 
 export interface CryptoBackend {
   /** Stored inside every ciphertext blob. */

@@ -1,4 +1,5 @@
 import { Errors, ServiceError } from './errors.js';
+import { type KeySpec, KeyState } from './keys.js';
 import { isAtLeast, parseVersion } from './versions.js';
 
 /** The seed's constraints for converting an ordinary cluster into an encrypted one. */
@@ -11,7 +12,6 @@ export const DEFAULT_CLUSTER_VERSION = '9.1.0';
 export type ClusterStatus = 'CREATING' | 'AVAILABLE' | 'UNAVAILABLE';
 export type EncryptionState = 'plain' | 'converting' | 'encrypted';
 export type CryptAlgorithm = 'generalCipher' | 'SMcompatible';
-export type KeySpec = 'AES_256' | 'SM4';
 
 export const CRYPT_ALGORITHMS: readonly CryptAlgorithm[] = ['generalCipher', 'SMcompatible'];
 
@@ -32,8 +32,8 @@ export interface ClusterFacts {
 /** The parts of a KMS key the encryption rules look at. */
 export interface MasterKeyFacts {
   alias: string;
-  spec: string;
-  enabled: boolean;
+  spec: KeySpec;
+  state: KeyState;
 }
 
 export function assertValidVersion(version: string, field: string): void {
@@ -75,7 +75,7 @@ export function assertMasterKeyFits(
   algorithm: CryptAlgorithm,
   masterKeyName?: string | null,
 ): void {
-  if (!key.enabled) throw new ServiceError(Errors.MASTER_KEY_NOT_ENABLED);
+  if (key.state !== KeyState.ENABLED) throw new ServiceError(Errors.MASTER_KEY_NOT_ENABLED);
   const needed = KEY_SPEC_FOR_ALGORITHM[algorithm];
   if (key.spec !== needed) {
     throw new ServiceError(

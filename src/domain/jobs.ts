@@ -1,6 +1,5 @@
-/** Job statuses of ListJobDetails and the transitions our runner makes between them. */
+/** Job statuses of ListJobDetails and the transitions the runner makes between them. */
 export type JobStatus = 'INIT' | 'WAITING' | 'RUNNING' | 'DELAY_SCHEDULED' | 'FAIL' | 'SUCCESS' | 'STOP';
-export type JobName = 'encryptCluster' | 'createCluster';
 
 export const FINAL_JOB_STATUSES: ReadonlySet<JobStatus> = new Set<JobStatus>(['FAIL', 'SUCCESS', 'STOP']);
 
@@ -15,8 +14,20 @@ const TRANSITIONS: Readonly<Record<JobStatus, readonly JobStatus[]>> = {
   STOP: [],
 };
 
+const ALL_STATUSES = Object.keys(TRANSITIONS) as JobStatus[];
+
+/** Statuses of a job that is not finished: it may still be claimed, run and finished. */
+export const ACTIVE_JOB_STATUSES: readonly JobStatus[] = ALL_STATUSES.filter(
+  (s) => !FINAL_JOB_STATUSES.has(s),
+);
+
 export function canTransition(from: JobStatus, to: JobStatus): boolean {
   return TRANSITIONS[from].includes(to);
+}
+
+/** The statuses a job may be in for a change to `to` to be allowed (the store's guard of every update). */
+export function statusesLeadingTo(to: JobStatus): readonly JobStatus[] {
+  return ALL_STATUSES.filter((from) => canTransition(from, to));
 }
 
 export function isFinal(status: JobStatus): boolean {

@@ -1,4 +1,11 @@
+import { KEY_SPECS, type KeySpec } from '../crypto/backends.js';
 import { Errors, ServiceError } from './errors.js';
+
+export { KEY_SPECS, type KeySpec };
+
+export function isKeySpec(value: string): value is KeySpec {
+  return (KEY_SPECS as readonly string[]).includes(value);
+}
 
 /** KMS key_state values of the contract. */
 export const KeyState = {
@@ -9,9 +16,6 @@ export const KeyState = {
   PENDING_IMPORT: '5',
 } as const;
 export type KeyState = (typeof KeyState)[keyof typeof KeyState];
-
-export const KEY_SPECS = ['AES_256', 'SM4'] as const;
-export type MasterKeySpec = (typeof KEY_SPECS)[number];
 
 export const KEY_ALIAS_PATTERN = /^[a-zA-Z0-9:/_-]{1,255}$/;
 export const MIN_PENDING_DAYS = 7;

@@ -7,15 +7,17 @@
  * the job final (see docs/deployment.md for the lease length and the reasoning). An instance that dies simply stops
  * renewing: once the lease expires any instance (or the same one after a restart) claims the job and
  * carries on from its stored due time, and the ownership check makes the final side effects (data key,
- * cluster update, audit) happen exactly once.
+ * cluster update, audit) happen exactly once. What a job does when it finishes is its kind's (kinds.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { Errors, ServiceError } from '../domain/errors.js';
 import { progressAt } from '../domain/jobs.js';
-import type { ClusterService } from '../services/clusters.js';
-import type { Database } from '../store/database.js';
+import type { Database, Db } from '../store/database.js';
 import { claimJobs, releaseLeases, updateOwnedJob } from '../store/jobs.js';
 import type { JobRow } from '../store/schema.js';
+import { type JobDeps, type JobFailure, jobFailure } from './kind.js';
+import { jobKind, readPayload } from './kinds.js';
 
 export interface RunnerOptions {
   leaseMs: number;
@@ -39,7 +41,7 @@ export class JobRunner {
 
   constructor(
     private readonly database: Database,
-    private readonly clusters: ClusterService,
+    private readonly deps: JobDeps,
     private readonly options: RunnerOptions,
   ) {
     // Host and process id make `lease_owner` tell an operator which instance holds a job.
@@ -111,10 +113,7 @@ export class JobRunner {
     if (job.attempts > MAX_ATTEMPTS) {
       // Claimed again and again without finishing (it keeps failing outside the domain rules):
       // fail it cleanly instead of retrying forever, leaving the cluster as it was.
-      await this.finish(job, {
-        failedCode: `${failurePrefix(job)}:DWS.0500`,
-        failedDetail: 'DWS.0500:The job failed repeatedly and was stopped.',
-      });
+      await this.finish(job, new ServiceError(Errors.INTERNAL, 'The job failed repeatedly and was stopped.'));
       return;
     }
     const duration = Math.max(0, job.due_at - job.begin_at);
@@ -139,21 +138,14 @@ export class JobRunner {
     await this.finish(job);
   }
 
-  private async finish(job: JobRow, abandoned?: JobFailure): Promise<void> {
+  /** Finishes the job in one transaction: its kind's work (or, when `abandoned`, its kind's undo). */
+  private async finish(job: JobRow, abandoned?: ServiceError): Promise<void> {
     const outcome = await this.database.transaction(async (trx) => {
       const now = this.now();
       // Claim the right to finish first: if the lease was lost this changes nothing and rolls back.
       const owned = await updateOwnedJob(trx, job.id, this.owner, { status: 'RUNNING', updated_at: now });
       if (!owned) return null;
-      let failure: JobFailure | null = abandoned ?? null;
-      if (abandoned) await this.clusters.abandonJob(trx, job);
-      else if (job.name === 'encryptCluster') failure = await this.clusters.completeEncryption(trx, job);
-      else if (job.name === 'createCluster') await this.clusters.completeCreation(trx, job);
-      else
-        failure = {
-          failedCode: `${failurePrefix(job)}:DWS.0500`,
-          failedDetail: `DWS.0500:unknown job type ${job.name}`,
-        };
+      const failure = await this.complete(trx, job, abandoned);
       const status = failure ? 'FAIL' : 'SUCCESS';
       await updateOwnedJob(trx, job.id, this.owner, {
         status,
@@ -165,23 +157,38 @@ export class JobRunner {
         lease_expires_at: null,
         updated_at: now,
       });
-      return { status: status as 'SUCCESS' | 'FAIL', durationMs: now - job.begin_at };
+      return { status, durationMs: now - job.begin_at } as const;
     });
     if (outcome) this.options.onJobFinished?.(job, outcome.status, outcome.durationMs);
+  }
+
+  /** Runs the job's kind; returns the failure to record, or null when the job succeeded. */
+  private async complete(trx: Db, job: JobRow, abandoned?: ServiceError): Promise<JobFailure | null> {
+    const kind = jobKind(job.name);
+    if (!kind) return jobFailure(unknownKindPrefix(job.name), unusable(`unknown job type ${job.name}`));
+    const payload = readPayload(kind, job);
+    if (payload === undefined)
+      return jobFailure(kind.failurePrefix, unusable('the job payload is not valid'));
+    if (abandoned) {
+      await kind.abandon(trx, job, payload, this.deps);
+      return jobFailure(kind.failurePrefix, abandoned);
+    }
+    const refusal = await kind.complete(trx, job, payload, this.deps);
+    return refusal ? jobFailure(kind.failurePrefix, refusal) : null;
   }
 }
 
 /** How often a job may be claimed before it is failed instead of retried (each restart or lease loss is one). */
 const MAX_ATTEMPTS = 20;
 
-interface JobFailure {
-  failedCode: string;
-  failedDetail: string;
+/** A job this build cannot run: it fails with the internal error. */
+function unusable(reason: string): ServiceError {
+  return new ServiceError(Errors.INTERNAL, reason);
 }
 
-/** `EncryptCluster-fail`, `CreateCluster-fail`: the style of the service's failed_code values. */
-function failurePrefix(job: JobRow): string {
-  return `${job.name.charAt(0).toUpperCase()}${job.name.slice(1)}-fail`;
+/** The `failed_code` prefix of a job whose kind is unknown, in the style of the kinds' own (`EncryptCluster-fail`). */
+function unknownKindPrefix(name: string): string {
+  return `${name.charAt(0).toUpperCase()}${name.slice(1)}-fail`;
 }
 
 /** The longest pause between two polls while the store keeps failing. */

@@ -13,13 +13,11 @@ import {
   assertMasterKeyFits,
   assertValidVersion,
   type ClusterFacts,
-  type ClusterStatus,
   type CryptAlgorithm,
   DEFAULT_GUEST_AGENT_VERSION,
-  type EncryptionState,
+  type MasterKeyFacts,
 } from '../domain/clusters.js';
 import { Errors, ServiceError } from '../domain/errors.js';
-import { KeyState } from '../domain/keys.js';
 import {
   type ClusterEncryption,
   deleteCluster,
@@ -37,8 +35,8 @@ import {
 } from '../store/clusters.js';
 import type { Database, Db } from '../store/database.js';
 import { countActiveJobs, findJob, insertJob } from '../store/jobs.js';
-import type { ClusterRow, JobRow, KmsKeyRow } from '../store/schema.js';
-import { type Actor, systemActor } from './actor.js';
+import type { ClusterRow, JobName, JobPayloads, JobRow, JobTable, KmsKeyRow } from '../store/schema.js';
+import type { Actor } from './actor.js';
 import { recordAudit } from './audit.js';
 import type { KeyService } from './kms.js';
 
@@ -67,12 +65,6 @@ export interface EncryptInput {
   cryptAlgorithm: CryptAlgorithm;
 }
 
-export interface EncryptJobPayload {
-  masterKeyId: string;
-  cryptAlgorithm: CryptAlgorithm;
-  requestedBy: { domainId: string; userName: string; accessKey?: string; requestId?: string };
-}
-
 export interface RotateResult {
   clusterId: string;
   masterKeyName: string;
@@ -81,8 +73,8 @@ export interface RotateResult {
 
 export function clusterFacts(row: ClusterRow): ClusterFacts {
   return {
-    status: row.status as ClusterStatus,
-    encryptionState: row.encryption_state as EncryptionState,
+    status: row.status,
+    encryptionState: row.encryption_state,
     version: row.datastore_version,
     guestAgentVersion: row.guest_agent_version,
   };
@@ -214,7 +206,7 @@ export class ClusterService {
       assertMasterKeyFits(masterKeyFacts(key), input.cryptAlgorithm, input.masterKeyName);
       if ((await countActiveJobs(trx)) >= this.timings.maxActiveJobs)
         throw new ServiceError(Errors.TOO_MANY_JOBS);
-      const payload: EncryptJobPayload = {
+      const payload: JobPayloads['encryptCluster'] = {
         masterKeyId: key.id,
         cryptAlgorithm: input.cryptAlgorithm,
         requestedBy: {
@@ -224,7 +216,7 @@ export class ClusterService {
           ...(actor.requestId ? { requestId: actor.requestId } : {}),
         },
       };
-      const job = this.newJob(actor, clusterId, 'encryptCluster', this.timings.encryptJobMs, payload);
+      const job = this.newJob(actor, clusterId, 'encryptCluster', this.timings.encryptJobMs, payload, key.id);
       await insertJob(trx, job);
       await updateCluster(trx, actor.projectId, clusterId, {
         encryption_state: 'converting',
@@ -247,95 +239,26 @@ export class ClusterService {
   }
 
   /**
-   * Finishes a conversion inside the runner's transaction: generates the data key, wraps it under the
-   * master key and marks the cluster encrypted. A key that became unusable fails the job instead and
-   * leaves the cluster as it was. Returns the failure, if any, for the job record.
+   * Encrypts a locked cluster (a conversion's completion): a fresh data key, the version after its
+   * current one, wrapped under `key` and recorded as the cluster's.
    */
-  async completeEncryption(
+  async storeNewDataKey(
     trx: Db,
-    job: JobRow,
-  ): Promise<{ failedCode: string; failedDetail: string } | null> {
-    const payload = JSON.parse(job.payload_json) as EncryptJobPayload;
-    const actor: Actor = { ...payload.requestedBy, projectId: job.project_id };
-    const now = this.now();
-    const row = await this.lockCluster(trx, job.project_id, job.cluster_id);
-    try {
-      const key = await this.keys.masterKeyForCluster(trx, job.project_id, payload.masterKeyId);
-      assertMasterKeyFits(masterKeyFacts(key), payload.cryptAlgorithm);
-      const fields = this.encryptedFields(job.cluster_id, key, payload.cryptAlgorithm, row.dek_version + 1);
-      await updateCluster(trx, job.project_id, job.cluster_id, { ...fields, updated_at: now });
-      await insertDataKeyVersion(trx, {
-        cluster_id: job.cluster_id,
-        version: fields.dek_version,
-        project_id: job.project_id,
-        master_key_id: key.id,
-        wrapped: fields.dek_wrapped,
-        created_at: now,
-      });
-      await recordAudit(
-        trx,
-        actor,
-        {
-          action: 'dws:cluster:encrypt',
-          resourceType: 'cluster',
-          resourceId: job.cluster_id,
-          result: 'success',
-          detail: { job_id: job.id },
-        },
-        now,
-      );
-      return null;
-    } catch (error) {
-      if (!(error instanceof ServiceError)) throw error;
-      const code = `DWS.${error.def.code}`;
-      await updateCluster(trx, job.project_id, job.cluster_id, {
-        encryption_state: 'plain',
-        updated_at: now,
-      });
-      await recordAudit(
-        trx,
-        actor,
-        {
-          action: 'dws:cluster:encrypt',
-          resourceType: 'cluster',
-          resourceId: job.cluster_id,
-          result: 'failure',
-          detail: { job_id: job.id, error_code: code },
-        },
-        now,
-      );
-      return { failedCode: `EncryptCluster-fail:${code}`, failedDetail: `${code}:${error.message}` };
-    }
-  }
-
-  /** Undoes what a job's start changed when the job is given up: a converting cluster is plain again. */
-  async abandonJob(trx: Db, job: JobRow): Promise<void> {
-    const now = this.now();
-    const changes = job.name === 'encryptCluster' ? { encryption_state: 'plain' } : { status: 'UNAVAILABLE' };
-    await updateCluster(trx, job.project_id, job.cluster_id, { ...changes, updated_at: now });
-    await recordAudit(
-      trx,
-      systemActor(job.project_id),
-      { action: job.name, resourceType: 'job', resourceId: job.id, result: 'failure', detail: changes },
-      now,
-    );
-  }
-
-  async completeCreation(trx: Db, job: JobRow): Promise<void> {
-    const now = this.now();
-    await updateCluster(trx, job.project_id, job.cluster_id, { status: 'AVAILABLE', updated_at: now });
-    await recordAudit(
-      trx,
-      systemActor(job.project_id),
-      {
-        action: 'dws:openAPICluster:create',
-        resourceType: 'cluster',
-        resourceId: job.cluster_id,
-        result: 'success',
-        detail: { status: 'AVAILABLE', job_id: job.id },
-      },
-      now,
-    );
+    row: ClusterRow,
+    key: KmsKeyRow,
+    algorithm: CryptAlgorithm,
+    now: number,
+  ): Promise<void> {
+    const fields = this.encryptedFields(row.id, key, algorithm, row.dek_version + 1);
+    await updateCluster(trx, row.project_id, row.id, { ...fields, updated_at: now });
+    await insertDataKeyVersion(trx, {
+      cluster_id: row.id,
+      version: fields.dek_version,
+      project_id: row.project_id,
+      master_key_id: key.id,
+      wrapped: fields.dek_wrapped,
+      created_at: now,
+    });
   }
 
   /**
@@ -350,7 +273,7 @@ export class ClusterService {
       // even if another instance's clock runs ahead of this one's.
       const now = Math.max(this.now(), row.last_rotate_key_at ?? 0);
       assertCanRotate(clusterFacts(row));
-      const algorithm = row.crypt_algorithm as CryptAlgorithm;
+      const algorithm = row.crypt_algorithm!;
       const current = await this.keys.masterKeyForCluster(trx, actor.projectId, row.master_key_id!);
       // The current key must still work: it wraps the new data key, or unwraps the old ones for re-wrapping.
       assertMasterKeyFits(masterKeyFacts(current), algorithm);
@@ -422,7 +345,8 @@ export class ClusterService {
     return job;
   }
 
-  private async lockCluster(db: Db, projectId: string, clusterId: string): Promise<ClusterRow> {
+  /** The cluster, held until the transaction ends (FOR UPDATE on PostgreSQL). */
+  async lockCluster(db: Db, projectId: string, clusterId: string): Promise<ClusterRow> {
     const row = await findClusterForUpdate(db, this.database.dialect, projectId, clusterId);
     if (!row) throw new ServiceError(Errors.CLUSTER_NOT_FOUND);
     return row;
@@ -433,7 +357,7 @@ export class ClusterService {
     const plaintext = generateDataKey(DEK_BYTES);
     try {
       return {
-        encryption_state: 'encrypted',
+        encryption_state: 'encrypted' as const,
         encrypt_id: randomUUID(),
         master_key_id: key.id,
         master_key_name: key.alias,
@@ -446,7 +370,14 @@ export class ClusterService {
     }
   }
 
-  private newJob(actor: Actor, clusterId: string, name: string, durationMs: number, payload: unknown) {
+  private newJob<N extends JobName>(
+    actor: Actor,
+    clusterId: string,
+    name: N,
+    durationMs: number,
+    payload: JobPayloads[N],
+    masterKeyId: string | null = null,
+  ): JobTable {
     const now = this.now();
     return {
       id: randomUUID(),
@@ -456,6 +387,7 @@ export class ClusterService {
       status: 'INIT',
       progress: 0,
       payload_json: JSON.stringify(payload),
+      master_key_id: masterKeyId,
       failed_code: null,
       failed_detail: null,
       begin_at: now,
@@ -469,8 +401,8 @@ export class ClusterService {
   }
 }
 
-function masterKeyFacts(key: KmsKeyRow) {
-  return { alias: key.alias, spec: key.spec, enabled: key.state === KeyState.ENABLED };
+export function masterKeyFacts(key: KmsKeyRow): MasterKeyFacts {
+  return { alias: key.alias, spec: key.spec, state: key.state };
 }
 
 /** Authenticated context of a cluster's wrapped data keys: binds each to its cluster. */

@@ -14,7 +14,14 @@ import {
   wrapDataKey,
 } from '../crypto/index.js';
 import { Errors, ServiceError } from '../domain/errors.js';
-import { isValidAlias, type KeyAction, KeyState, keyTransition, type MasterKeySpec } from '../domain/keys.js';
+import {
+  isKeySpec,
+  isValidAlias,
+  type KeyAction,
+  type KeySpec,
+  KeyState,
+  keyTransition,
+} from '../domain/keys.js';
 import { countClustersUsingKey } from '../store/clusters.js';
 import type { Database, Db } from '../store/database.js';
 import { countActiveJobsUsingKey } from '../store/jobs.js';
@@ -34,7 +41,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface CreateKeyInput {
   alias: string;
-  spec: MasterKeySpec;
+  spec: KeySpec;
   usage?: string;
   description?: string;
   origin?: string;
@@ -117,8 +124,15 @@ export class KeyService {
     return requireKey(this.database.db, actor.projectId, keyId);
   }
 
-  async listKeys(actor: Actor, filter: KeyListFilter): Promise<KeyPage> {
-    const { rows, total } = await listKeys(this.database.db, actor.projectId, filter);
+  /** A page of the project's keys; a `spec` filter that names no key spec matches no key. */
+  async listKeys(actor: Actor, filter: Omit<KeyListFilter, 'spec'> & { spec?: string }): Promise<KeyPage> {
+    const { spec, ...rest } = filter;
+    if (spec !== undefined && !isKeySpec(spec))
+      return { keys: [], truncated: false, total: 0, nextMarker: null };
+    const { rows, total } = await listKeys(this.database.db, actor.projectId, {
+      ...rest,
+      ...(spec !== undefined ? { spec } : {}),
+    });
     const truncated = rows.length > filter.limit;
     const keys = truncated ? rows.slice(0, filter.limit) : rows;
     return { keys, truncated, total, nextMarker: truncated ? (keys[keys.length - 1]?.id ?? null) : null };
@@ -134,7 +148,7 @@ export class KeyService {
     const now = this.now();
     return this.database.transaction(async (trx) => {
       const key = await requireKey(trx, actor.projectId, keyId);
-      const state = keyTransition(key.state as KeyState, action);
+      const state = keyTransition(key.state, action);
       if (
         action === 'scheduleDeletion' &&
         (await countClustersUsingKey(trx, actor.projectId, keyId)) +
@@ -226,17 +240,17 @@ export class KeyService {
 
   /** Wraps `plaintext` under an enabled key; refuses disabled keys and keys pending deletion. */
   wrap(key: KmsKeyRow, plaintext: Buffer, aad?: string): Buffer {
-    keyTransition(key.state as KeyState, 'wrap');
+    keyTransition(key.state, 'wrap');
     return this.withMasterKey(key, (masterKey) =>
-      wrapDataKey({ keyId: key.id, spec: key.spec as MasterKeySpec, masterKey, plaintext, ...aadOf(aad) }),
+      wrapDataKey({ keyId: key.id, spec: key.spec, masterKey, plaintext, ...aadOf(aad) }),
     );
   }
 
   unwrap(key: KmsKeyRow, blob: Buffer, aad?: string): Buffer {
-    keyTransition(key.state as KeyState, 'unwrap');
+    keyTransition(key.state, 'unwrap');
     try {
       return this.withMasterKey(key, (masterKey) =>
-        unwrapDataKey({ keyId: key.id, spec: key.spec as MasterKeySpec, masterKey, blob, ...aadOf(aad) }),
+        unwrapDataKey({ keyId: key.id, spec: key.spec, masterKey, blob, ...aadOf(aad) }),
       );
     } catch (error) {
       if (error instanceof CryptoError) throw new ServiceError(Errors.CIPHERTEXT_INVALID);

@@ -5,22 +5,13 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { type DatabaseConnection, type Driver, Kysely, SqliteDialect, type Transaction } from 'kysely';
+import { type DatabaseConnection, type Driver, Kysely, SqliteDialect } from 'kysely';
 import { registerSqliteReads } from './fast-reads.js';
-import { type Dialect, migrateToLatest } from './migrations.js';
+import { migrateToLatest } from './migrations.js';
 import type { Schema } from './schema.js';
+import type { Database } from './types.js';
 
-export type Db = Kysely<Schema> | Transaction<Schema>;
-
-export interface Database {
-  readonly db: Kysely<Schema>;
-  readonly dialect: Dialect;
-  /** Runs `fn` in one transaction; on PostgreSQL rows read with `forUpdate` stay locked until commit. */
-  transaction<T>(fn: (trx: Transaction<Schema>) => Promise<T>): Promise<T>;
-  /** Cheap round trip for readiness probes. */
-  ping(): Promise<void>;
-  close(): Promise<void>;
-}
+export type { Database, Db, Dialect } from './types.js';
 
 export interface StoreOptions {
   /** `sqlite:<path>`, a bare file path, `:memory:`, or `postgres://...`. */
@@ -35,10 +26,6 @@ export interface StoreOptions {
 
 export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//i.test(url);
-}
-
-export function describeStore(url: string): string {
-  return isPostgresUrl(url) ? 'postgresql' : `sqlite (${sqlitePath(url)})`;
 }
 
 function sqlitePath(url: string): string {

@@ -16,8 +16,8 @@
 import type SqliteDatabase from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
-import type { Db } from './database.js';
 import type { Schema } from './schema.js';
+import type { Db } from './types.js';
 
 /** Returned by `SqliteReads.cachedFirst` when the fast path cannot be used (a transaction is open). */
 export const UNAVAILABLE: unique symbol = Symbol('fast read unavailable');

@@ -1,4 +1,5 @@
 /** Job queries, including the lease-based claim used by the job runner. */
+import { ACTIVE_JOB_STATUSES, statusesLeadingTo } from '../domain/jobs.js';
 import type { Db } from './database.js';
 import type { JobRow, JobTable } from './schema.js';
 
@@ -15,11 +16,7 @@ export async function findJob(db: Db, projectId: string, jobId: string): Promise
     .executeTakeFirst();
 }
 
-export async function findJobById(db: Db, jobId: string): Promise<JobRow | undefined> {
-  return db.selectFrom('jobs').selectAll().where('id', '=', jobId).executeTakeFirst();
-}
-
-const ACTIVE = ['INIT', 'WAITING', 'RUNNING', 'DELAY_SCHEDULED'];
+const ACTIVE = ACTIVE_JOB_STATUSES;
 
 /** Ids of jobs that are not final and whose lease is free or expired, oldest first. */
 export async function findClaimableJobIds(db: Db, now: number, limit: number): Promise<string[]> {
@@ -114,19 +111,24 @@ export async function claimJobs(
     .execute();
 }
 
-/** Updates a job only while `owner` still holds its lease; returns false when the lease was lost. */
+/**
+ * Updates a job only while `owner` still holds its lease and the job's status may move to
+ * `changes.status` (the transition table of src/domain/jobs.ts; without a status change, while the job
+ * is active). Returns false when the lease was lost or the transition is not allowed.
+ */
 export async function updateOwnedJob(
   db: Db,
   jobId: string,
   owner: string,
   changes: Partial<Omit<JobTable, 'id'>>,
 ): Promise<boolean> {
+  const from = changes.status === undefined ? ACTIVE : statusesLeadingTo(changes.status);
   const result = await db
     .updateTable('jobs')
     .set(changes)
     .where('id', '=', jobId)
     .where('lease_owner', '=', owner)
-    .where('status', 'in', ACTIVE)
+    .where('status', 'in', from)
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }
@@ -150,14 +152,14 @@ export async function countActiveJobs(db: Db): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
-/** Counts unfinished conversions that will wrap a data key under `keyId` (their payload names it). */
+/** Counts unfinished jobs that will use the master key `keyId` (a conversion wraps its data key under it). */
 export async function countActiveJobsUsingKey(db: Db, projectId: string, keyId: string): Promise<number> {
   const row = await db
     .selectFrom('jobs')
     .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('master_key_id', '=', keyId)
     .where('project_id', '=', projectId)
-    .where('status', 'in', ['INIT', 'WAITING', 'RUNNING', 'DELAY_SCHEDULED'])
-    .where('payload_json', 'like', `%"masterKeyId":"${keyId}"%`)
+    .where('status', 'in', ACTIVE)
     .executeTakeFirst();
   return Number(row?.n ?? 0);
 }

@@ -1,4 +1,6 @@
 /** KMS key queries. Every query is scoped to a project. */
+
+import type { KeySpec, KeyState } from '../domain/keys.js';
 import type { Db } from './database.js';
 import type { KmsKeyRow, KmsKeyTable } from './schema.js';
 
@@ -32,8 +34,8 @@ export interface KeyListFilter {
   limit: number;
   /** The id of the last key of the previous page. */
   marker?: string;
-  state?: string;
-  spec?: string;
+  state?: KeyState;
+  spec?: KeySpec;
 }
 
 /** A page of keys ordered by id; fetches one extra row to tell whether the list is truncated. */

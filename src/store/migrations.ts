@@ -3,10 +3,9 @@
  * bigint); where a dialect must differ the migration asks `dialectOf(db)`. Never edit a published
  * migration: add the next one.
  */
-import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import type { Schema } from './schema.js';
-
-export type Dialect = 'sqlite' | 'postgres';
+import type { Dialect } from './types.js';
 
 export function buildMigrations(dialect: Dialect): Record<string, Migration> {
   return {
@@ -149,6 +148,23 @@ export function buildMigrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('expires_at', 'bigint', (c) => c.notNull())
           .execute();
         await db.schema.createIndex('tokens_expires_at').on('tokens').column('expires_at').execute();
+      },
+    },
+    '0003_jobs_master_key': {
+      async up(db: Kysely<unknown>) {
+        // The master key a job will use, as a column: the key-deletion guard is an indexed equality
+        // instead of a search through payload JSON. Jobs stored before carry it in their payload.
+        await db.schema.alterTable('jobs').addColumn('master_key_id', 'text').execute();
+        const fromPayload =
+          dialect === 'postgres'
+            ? sql`(payload_json::json ->> 'masterKeyId')`
+            : sql`json_extract(payload_json, '$.masterKeyId')`;
+        await sql`UPDATE jobs SET master_key_id = ${fromPayload} WHERE name = 'encryptCluster'`.execute(db);
+        await db.schema
+          .createIndex('jobs_master_key')
+          .on('jobs')
+          .columns(['master_key_id', 'status'])
+          .execute();
       },
     },
   };

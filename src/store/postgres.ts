@@ -6,10 +6,10 @@
  */
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import type { Database } from './database.js';
 import { registerPostgresReads } from './fast-reads.js';
 import { migrateToLatest } from './migrations.js';
 import type { Schema } from './schema.js';
+import type { Database } from './types.js';
 
 const INT8_OID = 20;
 

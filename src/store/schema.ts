@@ -1,26 +1,39 @@
 /**
  * Row types of every table, combined into the Kysely schema. Times are epoch milliseconds (UTC);
  * binary values (sealed key material, wrapped keys) are base64 text so that both dialects store them
- * the same way.
+ * the same way. State columns carry the domain's union types: a row read back is one of the states the
+ * rules know (the store writes no other).
  */
 import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ClusterStatus, CryptAlgorithm, EncryptionState } from '../domain/clusters.js';
+import type { JobStatus } from '../domain/jobs.js';
+import type { KeySpec, KeyState } from '../domain/keys.js';
+
+/**
+ * The payload type of each job kind, by job name. Empty here: each kind's file under src/jobs/ adds its
+ * own entry (`declare module '../store/schema.js' { interface JobPayloads { ... } }`), so a new kind
+ * declares its name where it is defined.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging in src/jobs/*.ts
+export interface JobPayloads {}
+export type JobName = keyof JobPayloads & string;
 
 export interface ClusterTable {
   id: string;
   project_id: string;
   name: string;
-  status: string;
+  status: ClusterStatus;
   datastore_version: string;
   guest_agent_version: string;
   /** The create request's descriptive fields (flavor, nodes, network, tags...) as JSON, without secrets. */
   spec_json: string;
   /** The database password, sealed under the root key (never returned). */
   db_password_sealed: string | null;
-  encryption_state: string;
+  encryption_state: EncryptionState;
   encrypt_id: string | null;
   master_key_id: string | null;
   master_key_name: string | null;
-  crypt_algorithm: string | null;
+  crypt_algorithm: CryptAlgorithm | null;
   /** The data encryption key, wrapped by the KMS under the master key (the plaintext is never stored). */
   dek_wrapped: string | null;
   dek_version: number;
@@ -34,11 +47,11 @@ export interface KmsKeyTable {
   project_id: string;
   domain_id: string;
   alias: string;
-  spec: string;
+  spec: KeySpec;
   usage: string;
   description: string;
   origin: string;
-  state: string;
+  state: KeyState;
   /** Key material sealed under the root key with AES-256-GCM, bound to the key id. */
   material_sealed: string;
   scheduled_deletion_at: number | null;
@@ -50,10 +63,13 @@ export interface JobTable {
   id: string;
   project_id: string;
   cluster_id: string;
-  name: string;
-  status: string;
+  name: JobName;
+  status: JobStatus;
   progress: number;
+  /** The kind's payload as JSON; read back through the kind's schema (src/jobs/kinds.ts), never cast. */
   payload_json: string;
+  /** The master key the job will use, if any: key deletion is refused while an active job names it. */
+  master_key_id: string | null;
   failed_code: string | null;
   failed_detail: string | null;
   begin_at: number;

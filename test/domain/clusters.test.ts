@@ -9,6 +9,7 @@ import {
   versionConstraintFailures,
 } from '../../src/domain/clusters.js';
 import { Errors, ServiceError } from '../../src/domain/errors.js';
+import { KeyState } from '../../src/domain/keys.js';
 
 const ready: ClusterFacts = {
   status: 'AVAILABLE',
@@ -83,14 +84,14 @@ test('a cluster cannot be deleted while it converts', () => {
 });
 
 test('the algorithm decides the master key spec; the key must be enabled and the name must be its alias', () => {
-  const aes = { alias: 'aes-key', spec: 'AES_256', enabled: true };
-  const sm4 = { alias: 'sm4-key', spec: 'SM4', enabled: true };
+  const aes = { alias: 'aes-key', spec: 'AES_256', state: KeyState.ENABLED } as const;
+  const sm4 = { alias: 'sm4-key', spec: 'SM4', state: KeyState.ENABLED } as const;
   assert.doesNotThrow(() => assertMasterKeyFits(aes, 'generalCipher'));
   assert.doesNotThrow(() => assertMasterKeyFits(sm4, 'SMcompatible', 'sm4-key'));
   assert.equal(refusal(() => assertMasterKeyFits(aes, 'SMcompatible')).def, Errors.MASTER_KEY_SPEC_MISMATCH);
   assert.equal(refusal(() => assertMasterKeyFits(sm4, 'generalCipher')).def, Errors.MASTER_KEY_SPEC_MISMATCH);
   assert.equal(
-    refusal(() => assertMasterKeyFits({ ...aes, enabled: false }, 'generalCipher')).def,
+    refusal(() => assertMasterKeyFits({ ...aes, state: KeyState.DISABLED }, 'generalCipher')).def,
     Errors.MASTER_KEY_NOT_ENABLED,
   );
   assert.equal(

@@ -112,13 +112,17 @@ describe('two instances on one PostgreSQL database', { skip: postgresSkip() }, (
       maxActiveJobs: 10_000,
     });
     // Its clock runs two minutes ahead: every lease of the other runners looks expired to it.
-    const thief = new JobRunner(a.server.database, clusters, {
-      leaseMs: 2_000,
-      pollMs: 5,
-      maxConcurrent: 64,
-      owner: 'instance-thief',
-      now: () => Date.now() + 120_000,
-    });
+    const thief = new JobRunner(
+      a.server.database,
+      { clusters, keys, now: Date.now },
+      {
+        leaseMs: 2_000,
+        pollMs: 5,
+        maxConcurrent: 64,
+        owner: 'instance-thief',
+        now: () => Date.now() + 120_000,
+      },
+    );
     thief.start();
     let started: { clusterId: string; jobId: string }[];
     try {

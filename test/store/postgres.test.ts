@@ -28,6 +28,7 @@ function newJob(now: number, extra: Partial<JobTable> = {}): JobTable {
     status: 'INIT',
     progress: 0,
     payload_json: '{}',
+    master_key_id: null,
     failed_code: null,
     failed_detail: null,
     begin_at: now,

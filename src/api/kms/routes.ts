@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { TSchema } from '@sinclair/typebox';
 import { Errors, ServiceError } from '../../domain/errors.js';
-import { KEY_SPECS, MAX_PENDING_DAYS, type MasterKeySpec, MIN_PENDING_DAYS } from '../../domain/keys.js';
+import { isKeySpec, KEY_SPECS, MAX_PENDING_DAYS, MIN_PENDING_DAYS } from '../../domain/keys.js';
 import type { KeyService } from '../../services/kms.js';
 import { actorOf } from '../auth.js';
 import { errorResponses, ProjectParams } from '../common-schemas.js';
@@ -68,7 +68,7 @@ export const kmsRoutes: FastifyPluginAsyncTypebox<KmsRoutesOptions> = async (app
     { config: { action: 'kms:cmk:create' }, schema: schema('CreateKey', CreateKeyBody, CreateKeyResult) },
     async (request) => {
       const spec = request.body.key_spec ?? 'AES_256';
-      if (!(KEY_SPECS as readonly string[]).includes(spec)) {
+      if (!isKeySpec(spec)) {
         throw new ServiceError(
           Errors.KEY_SPEC_UNSUPPORTED,
           `key_spec ${spec} is not supported; use ${KEY_SPECS.join(' or ')}.`,
@@ -76,7 +76,7 @@ export const kmsRoutes: FastifyPluginAsyncTypebox<KmsRoutesOptions> = async (app
       }
       const row = await keys.createKey(actorOf(request), {
         alias: request.body.key_alias,
-        spec: spec as MasterKeySpec,
+        spec,
         ...(request.body.key_usage ? { usage: request.body.key_usage } : {}),
         ...(request.body.key_description !== undefined ? { description: request.body.key_description } : {}),
         ...(request.body.origin ? { origin: request.body.origin } : {}),

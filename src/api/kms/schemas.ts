@@ -1,5 +1,6 @@
 /** TypeBox schemas of the KMS subset (contract §6). Official clients send numbers as strings; both are accepted. */
 import { Type } from '@sinclair/typebox';
+import { KeyState } from '../../domain/keys.js';
 import { Uuid } from '../common-schemas.js';
 
 /** An integer or a string of digits (official clients send "64", "512", "7"). */
@@ -29,7 +30,7 @@ export const ScheduleDeletionBody = Type.Object({
 export const ListKeysBody = Type.Object({
   limit: Type.Optional(IntegerLike),
   marker: Type.Optional(Type.String({ maxLength: 64 })),
-  key_state: Type.Optional(Type.Union(['1', '2', '3', '4', '5'].map((s) => Type.Literal(s)))),
+  key_state: Type.Optional(Type.Union(Object.values(KeyState).map((s) => Type.Literal(s)))),
   key_spec: Type.Optional(Type.String({ maxLength: 64 })),
   enterprise_project_id: Type.Optional(Type.String({ maxLength: 64 })),
   sequence: Sequence,

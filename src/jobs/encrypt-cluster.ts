@@ -1,0 +1,84 @@
+/**
+ * The conversion of a plain cluster into an encrypted one (POST .../encrypt starts it). On completion a
+ * new data key is generated, wrapped under the master key and recorded as the cluster's; a key that
+ * became unusable meanwhile fails the job and leaves the cluster plain.
+ */
+import { type Static, Type } from '@sinclair/typebox';
+import { assertMasterKeyFits, CRYPT_ALGORITHMS } from '../domain/clusters.js';
+import { ServiceError } from '../domain/errors.js';
+import { recordAudit } from '../services/audit.js';
+import { masterKeyFacts } from '../services/clusters.js';
+import { updateCluster } from '../store/clusters.js';
+import { abandonCluster, type JobKind, jobErrorCode, requester } from './kind.js';
+
+export const EncryptClusterPayload = Type.Object({
+  masterKeyId: Type.String(),
+  cryptAlgorithm: Type.Union(CRYPT_ALGORITHMS.map((algorithm) => Type.Literal(algorithm))),
+  requestedBy: Type.Object({
+    domainId: Type.String(),
+    userName: Type.String(),
+    accessKey: Type.Optional(Type.String()),
+    requestId: Type.Optional(Type.String()),
+  }),
+});
+export type EncryptClusterPayload = Static<typeof EncryptClusterPayload>;
+
+declare module '../store/schema.js' {
+  interface JobPayloads {
+    encryptCluster: EncryptClusterPayload;
+  }
+}
+
+export const encryptClusterKind: JobKind<'encryptCluster'> = {
+  name: 'encryptCluster',
+  payload: EncryptClusterPayload,
+  failurePrefix: 'EncryptCluster-fail',
+
+  async complete(trx, job, payload, { clusters, keys, now: clock }) {
+    const actor = requester(job, payload.requestedBy);
+    const now = clock();
+    const row = await clusters.lockCluster(trx, job.project_id, job.cluster_id);
+    try {
+      const key = await keys.masterKeyForCluster(trx, job.project_id, payload.masterKeyId);
+      assertMasterKeyFits(masterKeyFacts(key), payload.cryptAlgorithm);
+      await clusters.storeNewDataKey(trx, row, key, payload.cryptAlgorithm, now);
+    } catch (error) {
+      if (!(error instanceof ServiceError)) throw error;
+      // The refusal is the job's outcome: the cluster goes back to plain in this same transaction.
+      await updateCluster(trx, job.project_id, job.cluster_id, {
+        encryption_state: 'plain',
+        updated_at: now,
+      });
+      await recordAudit(
+        trx,
+        actor,
+        {
+          action: 'dws:cluster:encrypt',
+          resourceType: 'cluster',
+          resourceId: job.cluster_id,
+          result: 'failure',
+          detail: { job_id: job.id, error_code: jobErrorCode(error) },
+        },
+        now,
+      );
+      return error;
+    }
+    await recordAudit(
+      trx,
+      actor,
+      {
+        action: 'dws:cluster:encrypt',
+        resourceType: 'cluster',
+        resourceId: job.cluster_id,
+        result: 'success',
+        detail: { job_id: job.id },
+      },
+      now,
+    );
+    return undefined;
+  },
+
+  async abandon(trx, job, _payload, { now }) {
+    await abandonCluster(trx, job, { encryption_state: 'plain' }, now());
+  },
+};
