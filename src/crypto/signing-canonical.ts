@@ -8,6 +8,8 @@
 // - The canonical URI is built from the path *as it appears in the URL* (already percent-encoded),
 //   split on '/', and every segment is percent-encoded AGAIN: `%20` becomes `%2520`. The server must
 //   therefore canonicalize the raw request path, never a decoded one. A trailing '/' is always added.
+//   The official PYTHON signer decodes the path first and encodes once (`pythonCanonicalUri`); the
+//   server accepts both (see README.md, "Request signatures").
 // - The canonical query is built from the *decoded* parameters (the SDK signs its `queryParams`
 //   object, not the URL), sorted by decoded key (UTF-16 code-unit order, `Array#sort`), repeated keys
 //   sorted by value, then each key and value encoded with RFC 3986 unreserved characters only
@@ -110,6 +112,65 @@ export function canonicalUri(rawPath: string): string {
   }
   const path = plain ? rawPath : rawPath.split('/').map(urlEncode).join('/');
   return path.charCodeAt(path.length - 1) === 0x2f ? path : `${path}/`;
+}
+
+// Python's urllib.parse.unquote(s) (UTF-8, errors='replace'): every `%XX` of an ASCII run becomes a
+// byte, the bytes decode as UTF-8 with U+FFFD for invalid sequences; a '%' not followed by two hex
+// digits stays as it is; non-ASCII characters pass through.
+const LENIENT_UTF8 = new TextDecoder('utf-8', { fatal: false });
+
+function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x41 && c <= 0x46) return c - 0x37;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  return -1;
+}
+
+function unquoteLikePython(s: string): string {
+  let out = '';
+  let bytes: number[] = [];
+  const flush = () => {
+    if (bytes.length > 0) out += LENIENT_UTF8.decode(new Uint8Array(bytes));
+    bytes = [];
+  };
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) {
+      flush();
+      out += s[i];
+      continue;
+    }
+    if (c === 0x25 && i + 2 < s.length) {
+      const hi = hexValue(s.charCodeAt(i + 1));
+      const lo = hexValue(s.charCodeAt(i + 2));
+      if (hi >= 0 && lo >= 0) {
+        bytes.push((hi << 4) | lo);
+        i += 2;
+        continue;
+      }
+    }
+    bytes.push(c);
+  }
+  flush();
+  return out;
+}
+
+/**
+ * Canonical URI as the official PYTHON signer builds it (huaweicloudsdkcore `signer.py`,
+ * `process_canonical_uri`): the path is percent-DECODED first (`unquote`, so `%2F` becomes a
+ * separator), split on '/', and each segment encoded once with RFC 3986 unreserved characters kept
+ * (`quote(seg, safe='~')`, the same set as `urlEncode`), then a trailing '/' is added. So the Python
+ * form of `/a%20b` is `/a%20b/` where the Node form (`canonicalUri`) is `/a%2520b/`. For a path
+ * without '%' both forms are equal. Null when a segment cannot be encoded (a lone surrogate).
+ */
+export function pythonCanonicalUri(rawPath: string): string | null {
+  if (rawPath === '') return '';
+  try {
+    const path = unquoteLikePython(rawPath).split('/').map(urlEncode).join('/');
+    return path.charCodeAt(path.length - 1) === 0x2f ? path : `${path}/`;
+  } catch {
+    return null;
+  }
 }
 
 export type QueryValue = string | number | boolean;

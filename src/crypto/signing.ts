@@ -13,6 +13,7 @@ import {
   formatSdkDate,
   parseAuthorizationHeader,
   parseSdkDate,
+  pythonCanonicalUri,
   SDK_SIGNING_ALGORITHM,
   signedHeaderNames,
   UNSIGNED_PAYLOAD,
@@ -181,7 +182,8 @@ function equalsIgnoreAsciiCase(a: string, b: string): boolean {
  * X-Sdk-Date strict ('bad_date') and within ±windowMs of `now` ('expired'); X-Sdk-Content-Sha256,
  * when sent, equal to the real body hash, or UNSIGNED-PAYLOAD with an empty body
  * ('content_hash_mismatch'); then the HMAC ('bad_signature', also for an unknown access key, computed
- * with a dummy secret). The HMAC comparison is constant-time.
+ * with a dummy secret). The HMAC comparison is constant-time. The path may be canonicalized the Node
+ * SDK's way or, when it holds '%', the Python SDK's way (`pythonCanonicalUri`).
  *
  * UNSIGNED-PAYLOAD (what the official client sends for non-JSON content types) leaves the body
  * unauthenticated, so with a body it is refused unless `allowUnsignedPayload` is set.
@@ -227,17 +229,27 @@ export function verifySignature(input: VerifyInput): VerifyResult {
     payloadHash = declared;
   }
 
-  const canonical = `${input.method}\n${canonicalUri(input.rawPath)}\n${canonicalQuery}\n${canonicalHeaders}\n${auth.signedHeadersRaw}\n${payloadHash}`;
-  const toSign = `${SDK_SIGNING_ALGORITHM}\n${sdkDate}\n${sha256Hex(canonical)}`;
-
   const secret = input.lookupSecret(auth.access);
   const known = secret !== undefined && secret !== '';
-  const expected = createHmac('sha256', known ? secret : DUMMY_SECRET)
-    .update(toSign)
-    .digest();
   // parseAuthorizationHeader guarantees 64 hex characters, hence 32 bytes: equal lengths.
   const given = Buffer.from(auth.signature, 'hex');
-  const match = timingSafeEqual(expected, given);
+  const rest = `${canonicalQuery}\n${canonicalHeaders}\n${auth.signedHeadersRaw}\n${payloadHash}`;
+  const matches = (uri: string): boolean => {
+    const canonical = `${input.method}\n${uri}\n${rest}`;
+    const toSign = `${SDK_SIGNING_ALGORITHM}\n${sdkDate}\n${sha256Hex(canonical)}`;
+    const expected = createHmac('sha256', known ? secret : DUMMY_SECRET)
+      .update(toSign)
+      .digest();
+    return timingSafeEqual(expected, given);
+  };
+  // The Node signer encodes the raw path once more (`%20` → `%2520`), the Python signer decodes it
+  // first and encodes once (`%20` stays): both are official, so a path holding '%' may match either.
+  const nodeUri = canonicalUri(input.rawPath);
+  let match = matches(nodeUri);
+  if (!match && input.rawPath.includes('%')) {
+    const pythonUri = pythonCanonicalUri(input.rawPath);
+    if (pythonUri !== null && pythonUri !== nodeUri) match = matches(pythonUri);
+  }
   if (!match || !known) return fail('bad_signature');
   return { ok: true, ak: auth.access };
 }

@@ -14,8 +14,10 @@ import {
   canonicalQueryString,
   canonicalUri,
   formatSdkDate,
+  pythonCanonicalUri,
   stringToSign,
 } from '../../src/crypto/signing-canonical.js';
+import { pyQuote, pythonCanonicalRequest, pythonSign } from '../helpers/python-signer.js';
 
 const AK = 'HPUAEXAMPLEACCESSKEY1';
 const SK = 'ExampleSecretKey0123456789abcdefghijklmn';
@@ -496,8 +498,13 @@ describe('verifySignature failures', () => {
     const i = getInput();
     assert.equal(verifySignature({ ...i, rawPath: `${i.rawPath}/` }).ok, true);
   });
-  it('changed path encoding (%41 vs A)', () =>
-    expectFailure(getInput(), (i) => ({ ...i, rawPath: '/v1/p/clusters/c%31' }), 'bad_signature'));
+  it('changed path encoding (%31 vs 1) still names the same path: the Python form of the signature', () => {
+    // The Python signer decodes the path before encoding it, so `c%31` and `c1` sign alike there;
+    // the router decodes both to the same id.
+    const i = getInput();
+    assert.equal(verifySignature({ ...i, rawPath: '/v1/p/clusters/c%31' }).ok, true);
+    expectFailure(getInput(), (x) => ({ ...x, rawPath: '/v1/p/clusters/c%32' }), 'bad_signature');
+  });
   it('changed query value', () =>
     expectFailure(getInput(), (i) => ({ ...i, rawQuery: 'limit=11&marker=m' }), 'bad_signature'));
   it('added query parameter', () =>
@@ -692,5 +699,87 @@ describe('verifySignature failures', () => {
         'bad_signature',
       );
     });
+  });
+});
+
+describe('both official path canonicalizations (Node and Python signers)', () => {
+  // Ids as a user passes them to each SDK, the wire path each SDK builds, and both canonical URIs.
+  // Node: encodeURIComponent on the wire (keeps !'()*), then the signer encodes the wire path again.
+  // Python: quote(safe='') on the wire (encodes !), then the signer decodes and encodes once.
+  const IDS: { name: string; id: string; nodeWire: string; pythonWire: string; oldPython?: true }[] = [
+    { name: '%20 (space)', id: 'not a uuid', nodeWire: 'not%20a%20uuid', pythonWire: 'not%20a%20uuid' },
+    { name: '%2F (slash inside a segment)', id: 'a/b', nodeWire: 'a%2Fb', pythonWire: 'a%2Fb' },
+    { name: 'UTF-8', id: 'clé', nodeWire: 'cl%C3%A9', pythonWire: 'cl%C3%A9' },
+    {
+      name: "'!' (kept by Node's encodeURIComponent, encoded by Python)",
+      id: 'a!b',
+      nodeWire: 'a!b',
+      pythonWire: 'a%21b',
+    },
+    // Python before 3.7 quoted '~' (RFC 3986 unreserved) on the wire; its signer decodes it back.
+    { name: "'~' sent as %7E", id: 'x~y', nodeWire: 'x~y', pythonWire: 'x%7Ey', oldPython: true },
+  ];
+  const path = (segment: string) => `/v1/0a1b2c3d4e5f/clusters/${segment}/encrypt-info`;
+
+  for (const c of IDS) {
+    it(`${c.name}: the wire forms are what each SDK sends`, () => {
+      assert.equal(encodeURIComponent(c.id), c.nodeWire);
+      if (c.oldPython) assert.equal(pyQuote(c.id).replaceAll('~', '%7E'), c.pythonWire);
+      else assert.equal(pyQuote(c.id), c.pythonWire);
+    });
+
+    it(`${c.name}: a Python-signed request verifies`, () => {
+      const rawPath = path(c.pythonWire);
+      const date = new Date(SIGNED_AT);
+      const { headers } = pythonSign({
+        method: 'GET',
+        resourcePath: rawPath,
+        query: [['limit', '10']],
+        host: 'dws.example.com',
+        ak: AK,
+        sk: SK,
+        date,
+      });
+      const lower: Record<string, string> = {};
+      for (const [k, v] of Object.entries(headers)) lower[k.toLowerCase()] = v;
+      const input: VerifyInput = {
+        method: 'GET',
+        rawPath,
+        rawQuery: 'limit=10',
+        headers: lower,
+        body: Buffer.alloc(0),
+        now: SIGNED_AT,
+        lookupSecret,
+      };
+      assert.deepEqual(verifySignature(input), { ok: true, ak: AK });
+      // and it does not verify for another path
+      assert.deepEqual(verifySignature({ ...input, rawPath: path(`${c.pythonWire}x`) }), {
+        ok: false,
+        reason: 'bad_signature',
+      });
+    });
+
+    it(`${c.name}: a Node-signed request verifies`, () => {
+      const oc: OfficialCase = { name: c.name, method: 'GET', path: path(c.nodeWire) };
+      assert.deepEqual(verifySignature(wireOf(oc, officialSign(oc))), { ok: true, ak: AK });
+    });
+
+    it(`${c.name}: pythonCanonicalUri is the Python signer's canonical URI`, () => {
+      const expected = pythonCanonicalRequest('GET', path(c.pythonWire), [], {}, '').canonical.split('\n')[1];
+      assert.equal(pythonCanonicalUri(path(c.pythonWire)), expected);
+      assert.equal(pythonCanonicalUri(path(c.nodeWire)), expected, 'both wire forms decode alike');
+    });
+  }
+
+  it('the two forms differ exactly when the path holds a percent-escape', () => {
+    assert.equal(canonicalUri('/v1/a%20b'), '/v1/a%2520b/');
+    assert.equal(pythonCanonicalUri('/v1/a%20b'), '/v1/a%20b/');
+    assert.equal(pythonCanonicalUri('/v1/a%2Fb'), '/v1/a/b/', '%2F becomes a separator in the Python form');
+    assert.equal(pythonCanonicalUri("/v1/a!b'c"), canonicalUri("/v1/a!b'c"));
+    assert.equal(
+      pythonCanonicalUri('/v1/%zz%C3'),
+      '/v1/%25zz%EF%BF%BD/',
+      'bad escapes kept, bad UTF-8 replaced',
+    );
   });
 });
