@@ -34,6 +34,22 @@ export function sendError(reply: FastifyReply, def: ErrorDef, message: string): 
     .send(body);
 }
 
+/**
+ * The values an enumeration accepts, gathered from ajv's errors at `instancePath`: a union of literals
+ * fails with one `const` error per literal, an `enum` with its list. Empty when the field is no enumeration.
+ */
+function allowedValues(errors: NonNullable<FastifyError['validation']>, instancePath: string): string[] {
+  const values: string[] = [];
+  for (const e of errors) {
+    if (e.instancePath !== instancePath) continue;
+    const params = e.params as { allowedValue?: unknown; allowedValues?: unknown[] };
+    if (e.keyword === 'const') values.push(String(params.allowedValue));
+    else if (e.keyword === 'enum' && Array.isArray(params.allowedValues))
+      for (const v of params.allowedValues) values.push(String(v));
+  }
+  return values;
+}
+
 /** Maps an ajv validation error to the most specific catalogue entry. */
 function validationError(error: FastifyError): ServiceError {
   const first = error.validation?.[0];
@@ -45,9 +61,12 @@ function validationError(error: FastifyError): ServiceError {
   if (where === 'params' && path !== '')
     return new ServiceError(Errors.INVALID_RESOURCE_ID, `${path} must be a UUID.`);
   const field = [path, missing ?? extra].filter(Boolean).join('.');
+  const allowed = allowedValues(error.validation ?? [], first?.instancePath ?? '');
   let reason: string;
   if (missing) reason = `${where} is missing the required field ${field}.`;
   else if (extra) reason = `${where} has an unknown field ${field}.`;
+  else if (allowed.length > 0)
+    reason = `${where}${field ? ` field ${field}` : ''} must be one of: ${allowed.join(', ')}.`;
   else reason = `${where}${field ? ` field ${field}` : ''} ${first?.message ?? 'is invalid'}.`;
   return new ServiceError(Errors.INVALID_PARAMETER, reason);
 }

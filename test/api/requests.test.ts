@@ -112,6 +112,10 @@ for (const store of stores()) {
         encrypt: { master_key_id: clusterId, crypt_algorithm: 'AES' },
       });
       assertErrorFormat(wrongEnum, 400, 'DWS.0001');
+      assert.equal(
+        wrongEnum.body.error_msg,
+        'body field encrypt.crypt_algorithm must be one of: generalCipher, SMcompatible.',
+      );
       const missing = await ts.call('POST', `/v2/${p}/clusters`, { cluster: { name: 'missing-fields' } });
       assertErrorFormat(missing, 400, 'DWS.0001');
       assert.match(missing.body.error_msg, /required field/);
