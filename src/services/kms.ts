@@ -15,6 +15,8 @@ import {
 } from '../crypto/index.js';
 import { Errors, ServiceError } from '../domain/errors.js';
 import {
+  type DataKeySpec,
+  dataKeyBits,
   isKeySpec,
   isValidAlias,
   type KeyAction,
@@ -188,14 +190,15 @@ export class KeyService {
     });
   }
 
+  /** A data key of `datakey_length` bits, else of `spec` (which must suit the master key), else 256 bits. */
   async createDataKey(
     actor: Actor,
     keyId: string,
-    lengthBytes: number,
+    length: { spec?: DataKeySpec; bits?: number },
     aad?: string,
   ): Promise<DataKeyResult> {
     const key = await requireKey(this.database.db, actor.projectId, keyId);
-    const plaintext = generateDataKey(lengthBytes);
+    const plaintext = generateDataKey(dataKeyBits(key.spec, length.spec, length.bits) / 8);
     return { keyId, plaintext, ciphertext: this.wrap(key, plaintext, aad) };
   }
 

@@ -196,6 +196,42 @@ for (const store of stores()) {
       });
     }
 
+    test('create-datakey key_spec: the official enum, the specs that suit the master key, a 256-bit default', async () => {
+      const aes = (await kms('create-key', { key_alias: 'spec-aes' })).body.key_info.key_id;
+      const sm4 = (await kms('create-key', { key_alias: 'spec-sm4', key_spec: 'SM4' })).body.key_info.key_id;
+      const hexLength = async (keyId: string, extra: Record<string, unknown>) => {
+        const res = await kms('create-datakey', { key_id: keyId, ...extra });
+        assert.equal(res.status, 200, res.text);
+        return res.body.plain_text.length;
+      };
+      assert.equal(await hexLength(aes, {}), 64, 'neither key_spec nor datakey_length: 256 bits');
+      assert.equal(await hexLength(sm4, {}), 64);
+      assert.equal(await hexLength(aes, { key_spec: 'AES_256' }), 64);
+      assert.equal(await hexLength(aes, { key_spec: 'AES_128' }), 32);
+      assert.equal(await hexLength(sm4, { key_spec: 'SM4' }), 32, 'SM4: 128 bits');
+      assert.equal(await hexLength(sm4, { key_spec: 'AES_256', datakey_length: '512' }), 128, 'length wins');
+
+      for (const [keyId, spec, allowed] of [
+        [aes, 'SM4', 'AES_256, AES_128'],
+        [aes, 'HMAC_256', 'AES_256, AES_128'],
+        [sm4, 'AES_128', 'SM4'],
+        [sm4, 'HMAC_SM3', 'SM4'],
+      ] as const) {
+        const res = await kms('create-datakey', { key_id: keyId, key_spec: spec });
+        assert.equal(res.status, 400, res.text);
+        assert.equal(res.body.error_code, 'KMS.0308');
+        assert.match(res.body.error_msg, new RegExp(`${spec}.*use one of: ${allowed}`));
+      }
+
+      const unknown = await kms('create-datakey', { key_id: aes, key_spec: 'AES_512' });
+      assert.equal(unknown.status, 400);
+      assert.equal(unknown.body.error_code, 'KMS.0001');
+      assert.equal(
+        unknown.body.error_msg,
+        'body field key_spec must be one of: AES_256, AES_128, SM4, HMAC_256, HMAC_384, HMAC_512, HMAC_SM3.',
+      );
+    });
+
     test('a data key wrapped under one key does not open under another', async () => {
       const a = (await kms('create-key', { key_alias: 'iso-a' })).body.key_info.key_id;
       const b = (await kms('create-key', { key_alias: 'iso-b' })).body.key_info.key_id;

@@ -165,21 +165,15 @@ export const kmsRoutes: FastifyPluginAsyncTypebox<KmsRoutesOptions> = async (app
     },
     async (request) => {
       const { key_spec, datakey_length, key_id, additional_authenticated_data } = request.body;
-      // datakey_length is in bits and wins over key_spec; the default is a 512-bit key, as in the real service.
+      // datakey_length is in bits and wins over key_spec; with neither, 256 bits (the reference's default).
       const bits =
-        datakey_length !== undefined
-          ? integerField(datakey_length, 'datakey_length', 8, 8192)
-          : key_spec === 'AES_128'
-            ? 128
-            : key_spec === 'AES_256'
-              ? 256
-              : 512;
-      if (bits % 8 !== 0)
+        datakey_length === undefined ? undefined : integerField(datakey_length, 'datakey_length', 8, 8192);
+      if (bits !== undefined && bits % 8 !== 0)
         throw new ServiceError(Errors.INVALID_PARAMETER, 'datakey_length must be a multiple of 8 bits.');
       const result = await keys.createDataKey(
         actorOf(request),
         key_id,
-        bits / 8,
+        { ...(key_spec !== undefined ? { spec: key_spec } : {}), ...(bits !== undefined ? { bits } : {}) },
         additional_authenticated_data,
       );
       return {

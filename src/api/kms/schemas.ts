@@ -1,6 +1,6 @@
 /** TypeBox schemas of the KMS subset (contract §6). Official clients send numbers as strings; both are accepted. */
 import { Type } from '@sinclair/typebox';
-import { KeyState } from '../../domain/keys.js';
+import { DATA_KEY_SPECS, KeyState } from '../../domain/keys.js';
 import { Uuid } from '../common-schemas.js';
 
 /** An integer or a string of digits (official clients send "64", "512", "7"). */
@@ -37,7 +37,15 @@ export const ListKeysBody = Type.Object({
 });
 export const CreateDataKeyBody = Type.Object({
   key_id: Uuid,
-  key_spec: Type.Optional(Type.Union([Type.Literal('AES_256'), Type.Literal('AES_128')])),
+  key_spec: Type.Optional(
+    Type.Union(
+      DATA_KEY_SPECS.map((spec) => Type.Literal(spec)),
+      {
+        description:
+          'AES_256 and AES_128 apply to AES_256 master keys, SM4 to SM4 master keys; HMAC_* need HMAC keys (not offered).',
+      },
+    ),
+  ),
   datakey_length: Type.Optional(IntegerLike),
   additional_authenticated_data: Aad,
   sequence: Sequence,
