@@ -124,3 +124,20 @@ export function assertCanDelete(cluster: ClusterFacts): void {
     );
   }
 }
+
+/** The enterprise project of clusters created without one ("default" in the reference). */
+export const DEFAULT_ENTERPRISE_PROJECT_ID = '0';
+/** List filter value that matches clusters of every enterprise project. */
+export const ALL_ENTERPRISE_PROJECTS = 'all_granted_eps';
+/** What a list filter may be: `0`, `all_granted_eps`, or an enterprise project id (a UUID). */
+export const ENTERPRISE_PROJECT_FILTER_PATTERN =
+  '^(0|all_granted_eps|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$';
+
+/** Whether a cluster of enterprise project `clusterEps` (undefined: the default) passes a list filter. */
+export function matchesEnterpriseProject(
+  clusterEps: string | undefined,
+  filter: string | undefined,
+): boolean {
+  if (filter === undefined || filter === ALL_ENTERPRISE_PROJECTS) return true;
+  return (clusterEps ?? DEFAULT_ENTERPRISE_PROJECT_ID) === filter;
+}

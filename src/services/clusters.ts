@@ -16,6 +16,7 @@ import {
   type CryptAlgorithm,
   DEFAULT_GUEST_AGENT_VERSION,
   type MasterKeyFacts,
+  matchesEnterpriseProject,
 } from '../domain/clusters.js';
 import { Errors, ServiceError } from '../domain/errors.js';
 import {
@@ -160,8 +161,16 @@ export class ClusterService {
     });
   }
 
-  async listClusters(actor: Actor): Promise<ClusterRow[]> {
-    return listClusters(this.database.db, actor.projectId);
+  /** The project's clusters, only those of enterprise project `enterpriseProjectId` when given. */
+  async listClusters(actor: Actor, enterpriseProjectId?: string): Promise<ClusterRow[]> {
+    const rows = await listClusters(this.database.db, actor.projectId);
+    if (enterpriseProjectId === undefined) return rows;
+    return rows.filter((row) =>
+      matchesEnterpriseProject(
+        (JSON.parse(row.spec_json) as { enterprise_project_id?: string }).enterprise_project_id,
+        enterpriseProjectId,
+      ),
+    );
   }
 
   async showCluster(actor: Actor, clusterId: string): Promise<ClusterRow> {

@@ -9,6 +9,7 @@ import { errorResponses, ProjectParams } from '../common-schemas.js';
 import {
   ClusterDetailBody,
   ClusterList,
+  ClusterListQuery,
   ClusterParams,
   CreateClusterBody,
   CreateClusterResult,
@@ -175,11 +176,12 @@ export const dwsRoutes: FastifyPluginAsyncTypebox<DwsRoutesOptions> = async (app
         operationId: 'ListClusters',
         tags: ['dws'],
         params: ProjectParams,
+        querystring: ClusterListQuery,
         response: { 200: ClusterList, ...errorResponses() },
       },
     },
     async (request) => {
-      const rows = await clusters.listClusters(actorOf(request));
+      const rows = await clusters.listClusters(actorOf(request), request.query.enterprise_project_id);
       return { clusters: rows.map(clusterView), count: rows.length };
     },
   );

@@ -1,5 +1,6 @@
 /** TypeBox schemas of the DWS routes (contract §1-§5). Response schemas also keep internals off the wire. */
 import { Type } from '@sinclair/typebox';
+import { ALL_ENTERPRISE_PROJECTS, ENTERPRISE_PROJECT_FILTER_PATTERN } from '../../domain/clusters.js';
 import { Nullable, ProjectId, Uuid } from '../common-schemas.js';
 
 export const ClusterParams = Type.Object({ project_id: ProjectId, cluster_id: Uuid });
@@ -116,5 +117,13 @@ const clusterFields = {
   encrypted: Type.Boolean(),
 };
 export const ClusterInfo = Type.Object(clusterFields);
+export const ClusterListQuery = Type.Object({
+  enterprise_project_id: Type.Optional(
+    Type.String({
+      pattern: ENTERPRISE_PROJECT_FILTER_PATTERN,
+      description: `Only clusters of this enterprise project: 0 (the default project), an enterprise project id (UUID), or ${ALL_ENTERPRISE_PROJECTS} (every project, as without the filter).`,
+    }),
+  ),
+});
 export const ClusterList = Type.Object({ clusters: Type.Array(ClusterInfo), count: Type.Integer() });
 export const ClusterDetailBody = Type.Object({ cluster: ClusterInfo });

@@ -1,5 +1,6 @@
 /** Rows to wire bodies of the DWS surface (contract field names and formats). */
 import type { Static } from '@sinclair/typebox';
+import { DEFAULT_ENTERPRISE_PROJECT_ID } from '../../domain/clusters.js';
 import { formatIsoTime, formatJobTime, formatRotateTime } from '../../domain/time.js';
 import type { ClusterEncryption } from '../../store/clusters.js';
 import type { ClusterRow, JobRow } from '../../store/schema.js';
@@ -66,7 +67,7 @@ export function clusterView(row: ClusterRow): Static<typeof ClusterInfo> {
     user_name: 'dbadmin',
     number_of_node: nodes,
     availability_zone: (spec.availability_zones ?? []).join(','),
-    enterprise_project_id: spec.enterprise_project_id ?? '0',
+    enterprise_project_id: spec.enterprise_project_id ?? DEFAULT_ENTERPRISE_PROJECT_ID,
     node_type: spec.flavor ?? '',
     vpc_id: spec.vpc_id ?? '',
     subnet_id: spec.subnet_id ?? '',
