@@ -22,9 +22,7 @@ import { kmsRoutes } from './kms/routes.js';
 import { Metrics } from './ops/metrics.js';
 import { registerOpenApi } from './ops/openapi.js';
 import { opsRoutes, registerMetricsHooks } from './ops/routes.js';
-import { lazyChildLoggers, nextRequestId, requestLineLogger } from './request-log.js';
-
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+import { callerRequestId, lazyChildLoggers, nextRequestId, requestLineLogger } from './request-log.js';
 
 export interface AppDependencies {
   clusters: ClusterService;
@@ -84,11 +82,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     // Refusals that happen before any hook (bad URLs, oversized headers, slow clients) in the error format.
     frameworkErrors,
     clientErrorHandler,
-    // Honour a caller's X-Request-Id only when it is short and plain; otherwise make one.
-    genReqId: (req) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : nextRequestId();
-    },
+    // The server's own id for every request: a caller's X-Request-Id is unsigned (anyone can forge it),
+    // so it is only kept beside ours (callerRequestId: the request line, the audit trail).
+    genReqId: () => nextRequestId(),
     // request.log is made only when a request logs through it (the request line below does not).
     childLoggerFactory: lazyChildLoggers,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
@@ -123,6 +119,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime * 100) / 100,
         caller: request.actor ? (request.actor.accessKey ?? request.actor.userName) : undefined,
+        callerReqId: callerRequestId(request),
       },
       'request',
     );

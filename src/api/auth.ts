@@ -12,6 +12,7 @@ import { Errors, ServiceError } from '../domain/errors.js';
 import { isAllowed, isKnownAction } from '../domain/permissions.js';
 import type { Actor } from '../services/actor.js';
 import type { IdentityProvider, Principal } from '../services/identity.js';
+import { requestIds } from './request-log.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -96,7 +97,7 @@ export function registerAuthentication(app: FastifyInstance, options: AuthOption
       domainId: principal.domainId,
       projectId,
       userName: principal.userName,
-      requestId: request.id,
+      ...requestIds(request),
       ...(accessKey ? { accessKey } : {}),
     };
     parseBody(request);

@@ -82,3 +82,20 @@ export function nextRequestId(): string {
   idCounter = idCounter >= Number.MAX_SAFE_INTEGER ? 0 : idCounter + 1;
   return ID_PREFIX + idCounter.toString(16).padStart(16, '0');
 }
+
+const CALLER_REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** The caller's own X-Request-Id when it is short and plain (kept for correlation, never trusted). */
+export function callerRequestId(request: { headers: Record<string, unknown> }): string | undefined {
+  const given = request.headers['x-request-id'];
+  return typeof given === 'string' && CALLER_REQUEST_ID.test(given) ? given : undefined;
+}
+
+/** The server's id and the caller's, for services that audit a request without an actor (token issue). */
+export function requestIds(request: { id: string; headers: Record<string, unknown> }): {
+  requestId: string;
+  callerRequestId?: string;
+} {
+  const callerId = callerRequestId(request);
+  return { requestId: request.id, ...(callerId ? { callerRequestId: callerId } : {}) };
+}

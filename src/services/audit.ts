@@ -16,6 +16,7 @@ export async function recordAudit(db: Db, actor: Actor, entry: AuditEntry, now: 
   await insertAuditEvent(db, {
     at: now,
     request_id: actor.requestId ?? null,
+    caller_request_id: actor.callerRequestId ?? null,
     domain_id: actor.domainId || null,
     project_id: actor.projectId,
     user_name: actor.userName,

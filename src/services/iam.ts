@@ -263,6 +263,12 @@ export class IamIdentityProvider implements IdentityProvider {
 // ---------------------------------------------------------------------------------------------------
 // Token issue and the audit trail
 
+/** The server's id of a request, and the caller's own X-Request-Id (unsigned; correlation only). */
+export interface RequestIds {
+  requestId?: string;
+  callerRequestId?: string;
+}
+
 /** The Keystone v3 password-method request, as the route reads it from the body. */
 export interface PasswordAuthInput {
   methods: readonly string[];
@@ -291,6 +297,7 @@ export interface AuditEventView {
   resourceId: string | null;
   result: string;
   requestId: string | null;
+  callerRequestId: string | null;
   detail: Record<string, unknown> | null;
 }
 
@@ -321,7 +328,7 @@ export class IamService {
    * (indistinguishable), 401 IAM_PROJECT_NOT_FOUND for a project outside the user's account (only
    * after the password was right). Success and failure are audited, never with the password.
    */
-  async issueToken(input: PasswordAuthInput, requestId?: string): Promise<IssuedToken> {
+  async issueToken(input: PasswordAuthInput, ids: RequestIds = {}): Promise<IssuedToken> {
     if (!input.methods.includes('password')) {
       throw new ServiceError(Errors.INVALID_PARAMETER, 'Only the password method is supported.');
     }
@@ -346,7 +353,8 @@ export class IamService {
     const attempted = {
       user: (user?.name ?? given.name ?? given.id ?? '').slice(0, MAX_AUDIT_USER_NAME),
       domainId: user?.account.domainId ?? null,
-      requestId: requestId ?? null,
+      requestId: ids.requestId ?? null,
+      callerRequestId: ids.callerRequestId ?? null,
     };
     if (!user || !ok) {
       // Attributed to the project only when the user is real and the project is the user's own.
@@ -439,7 +447,7 @@ export class IamService {
 
   private async auditToken(
     db: Db,
-    who: { user: string; domainId: string | null; requestId: string | null },
+    who: { user: string; domainId: string | null; requestId: string | null; callerRequestId: string | null },
     projectId: string | null,
     tokenId: string | null,
     result: 'success' | 'failure',
@@ -449,6 +457,7 @@ export class IamService {
     await insertAuditEvent(db, {
       at: now,
       request_id: who.requestId,
+      caller_request_id: who.callerRequestId,
       domain_id: who.domainId,
       project_id: projectId,
       user_name: who.user,
@@ -483,6 +492,7 @@ function auditView(row: AuditEventRow): AuditEventView {
     resourceId: row.resource_id,
     result: row.result,
     requestId: row.request_id,
+    callerRequestId: row.caller_request_id,
     detail,
   };
 }

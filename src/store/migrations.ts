@@ -167,6 +167,12 @@ export function buildMigrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0004_audit_caller_request_id': {
+      async up(db: Kysely<unknown>) {
+        // request_id is the server's own id; the caller's X-Request-Id (unsigned) is kept apart.
+        await db.schema.alterTable('audit_events').addColumn('caller_request_id', 'text').execute();
+      },
+    },
   };
 }
 

@@ -85,7 +85,10 @@ export interface JobTable {
 export interface AuditEventTable {
   id: Generated<number>;
   at: number;
+  /** The server's id of the request. */
   request_id: string | null;
+  /** The X-Request-Id the caller sent (unsigned: correlation only). */
+  caller_request_id: string | null;
   domain_id: string | null;
   project_id: string | null;
   user_name: string | null;

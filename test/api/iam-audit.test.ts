@@ -24,6 +24,7 @@ import { stores } from '../helpers/stores.js';
 const EVENT_KEYS = [
   'access_key',
   'action',
+  'caller_request_id',
   'detail',
   'domain_id',
   'id',
@@ -73,7 +74,35 @@ for (const store of stores()) {
       assert.equal(event.resource_id, created.body.cluster.id);
       assert.equal(event.result, 'success');
       assert.equal(event.request_id, created.headers.get('x-request-id'));
+      assert.equal(event.caller_request_id, null);
       assert.equal(typeof event.detail, 'object');
+    });
+
+    test("the trail keeps the server's request id; a caller's X-Request-Id is kept apart, never in its place", async () => {
+      const forged = 'r-looks-like-another-request';
+      const created = await ts.callAs(USERS.admin, 'POST', `/v2/${p1}/clusters`, clusterBody('audited-rid'), {
+        headers: { 'X-Request-Id': forged },
+      });
+      assert.equal(created.status, 200, created.text);
+      const serverId = created.headers.get('x-request-id');
+      assert.ok(serverId && serverId !== forged, 'the answer carries the server’s own id');
+      const event = (await allEvents()).find((e) => e.resource_id === created.body.cluster.id);
+      assert.equal(event.request_id, serverId);
+      assert.equal(event.caller_request_id, forged);
+      const wrong = await requestToken(
+        ts.baseUrl,
+        passwordAuthBody({
+          user: 'operator',
+          password: 'Wrong-Pw-rid',
+          domainName: ACME.name,
+          projectId: p1,
+        }),
+        { 'X-Request-Id': forged },
+      );
+      assert.equal(wrong.status, 401);
+      const failure = (await allEvents()).find((e) => e.request_id === wrong.headers.get('x-request-id'));
+      assert.ok(failure, 'the token failure is found by the server’s id');
+      assert.equal(failure.caller_request_id, forged);
     });
 
     test('token issue is audited, success and failure, without the password', async () => {

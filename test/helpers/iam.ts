@@ -157,11 +157,15 @@ async function toResponse(response: Response): Promise<ApiResponse> {
 }
 
 /** POST /v3/auth/tokens (unsigned: the password authenticates). */
-export async function requestToken(baseUrl: string, body: unknown): Promise<ApiResponse> {
+export async function requestToken(
+  baseUrl: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<ApiResponse> {
   return toResponse(
     await fetch(`${baseUrl}/v3/auth/tokens`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
+      headers: { 'Content-Type': 'application/json', ...headers },
       body: JSON.stringify(body),
     }),
   );

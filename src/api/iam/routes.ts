@@ -7,6 +7,7 @@ import { Errors, ServiceError } from '../../domain/errors.js';
 import type { IamService } from '../../services/iam.js';
 import { actorOf } from '../auth.js';
 import { errorResponses, ProjectParams } from '../common-schemas.js';
+import { requestIds } from '../request-log.js';
 import { AuditEventList, AuditQuery, TokenRequestBody, TokenResponse } from './schemas.js';
 import { auditPageView, tokenView } from './views.js';
 
@@ -50,7 +51,7 @@ export const iamRoutes: FastifyPluginAsyncTypebox<IamRoutesOptions> = async (app
               }
             : {}),
         },
-        request.id,
+        requestIds(request),
       );
       reply.code(201).header('X-Subject-Token', issued.token);
       return tokenView(issued);

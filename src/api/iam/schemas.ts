@@ -63,6 +63,7 @@ export const AuditEvent = Type.Object({
   resource_id: NullableString,
   result: Type.String(),
   request_id: NullableString,
+  caller_request_id: NullableString,
   detail: Nullable(Type.Record(Type.String(), Type.Unknown())),
 });
 

@@ -32,6 +32,7 @@ export function auditPageView(page: AuditPage): Static<typeof AuditEventList> {
       resource_id: e.resourceId,
       result: e.result,
       request_id: e.requestId,
+      caller_request_id: e.callerRequestId,
       detail: e.detail,
     })),
     next_marker: page.nextMarker,
