@@ -108,7 +108,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const now = options.now ?? Date.now;
   // Read before the store is opened: a bad identities file stops the start with a ConfigError (exit 2).
   // The declaration (with the file's secrets) lives only until the directory is built from it.
-  const directory = new Directory(config.iamFile ? loadIdentitiesFile(config.iamFile) : undefined);
+  const directory = new Directory(
+    config.iamFile
+      ? loadIdentitiesFile(config.iamFile, (message) => {
+          if (logger) logger.warn(message);
+        })
+      : undefined,
+  );
   const postgres = isPostgresUrl(config.databaseUrl);
   const rootKey = loadRootKey(config, postgres);
   const database = await openDatabase({

@@ -2,7 +2,7 @@
  * The small database wrapper: one Kysely instance, its dialect, transactions, and close. The factory
  * picks the embedded SQLite store (default) or PostgreSQL from the configured URL.
  */
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { type DatabaseConnection, type Driver, Kysely, SqliteDialect } from 'kysely';
@@ -47,7 +47,13 @@ export async function openSqlite(
   path: string,
   options: { rowCache?: number | undefined } = {},
 ): Promise<Database> {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') {
+    mkdirSync(dirname(path), { recursive: true });
+    // The store holds wrapped keys, sealed secrets and the audit trail: only the service's user may read
+    // it. Created empty with mode 0600 before SQLite opens it; SQLite gives its -wal and -shm files the
+    // main file's mode. An existing file keeps the mode it has.
+    closeSync(openSync(path, 'a', 0o600));
+  }
   const sqlite = new SqliteDatabase(path);
   // WAL lets readers run beside the writer and makes a crashed process's file open cleanly.
   sqlite.pragma('journal_mode = WAL');

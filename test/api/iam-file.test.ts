@@ -4,10 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import pino from 'pino';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { startServer } from '../../src/server.js';
 import { identitiesFixture, USERS } from '../helpers/iam.js';
@@ -139,6 +140,30 @@ describe('a malformed identities file stops the start', () => {
     const { message } = await refusal(edited((d) => (d.accounts[0].users[0].credentials[0].ak = TEST_AK)));
     assert.match(message, /bootstrap credential/);
     assertNoSecret(message);
+  });
+
+  test('a file writable by others is refused; readable by others, it is accepted with a warning', async () => {
+    const setup = withFile(JSON.stringify(identitiesFixture()));
+    chmodSync(setup.file, 0o646);
+    let message = '';
+    try {
+      await startServer(loadConfig(setup.env), { logger: false });
+    } catch (error) {
+      assert.ok(error instanceof ConfigError);
+      message = error.message;
+    }
+    assert.match(message, /is writable by others \(mode 0646\).*chmod 600/);
+    assert.ok(!existsSync(join(setup.dataDir, 'dws-encryption.db')), 'refused before the store is opened');
+
+    chmodSync(setup.file, 0o644);
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+    const server = await startServer(loadConfig(setup.env), { logger });
+    await server.close();
+    const warning = lines.map((l) => JSON.parse(l)).find((l) => /readable by others/.test(l.msg));
+    assert.ok(warning, lines.join(''));
+    assert.equal(warning.level, 40);
+    assert.match(warning.msg, /mode 0644.*chmod 600/);
   });
 
   test('npm start exits with code 2 and prints the field path on stderr', () => {
