@@ -6,7 +6,6 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
 import { buildApp } from './api/app.js';
-import { isStoreUnavailable } from './api/errors.js';
 import { Metrics } from './api/ops/metrics.js';
 import { type BootstrapCredential, ensureBootstrapCredential } from './bootstrap.js';
 import { type Config, ConfigError } from './config.js';
@@ -19,6 +18,7 @@ import { KeyService } from './services/kms.js';
 import { type Database, isPostgresUrl, openDatabase } from './store/database.js';
 import { releaseLeases } from './store/jobs.js';
 import { loadOrCreateRootKeyFile } from './store/root-key-file.js';
+import { isStoreUnavailable } from './store/unavailable.js';
 
 export interface RunningServer {
   app: FastifyInstance;

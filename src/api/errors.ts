@@ -1,32 +1,68 @@
 /**
  * The one place where refusals become the contract's error format `{"error_code", "error_msg"}`:
  * ServiceErrors from the domain, Fastify's own errors (validation, body limits, content types), and
- * unknown routes. 5xx answers never show internals; they are logged with the request.
+ * unknown routes. 5xx answers never show internals; they are logged with the request. A generic code
+ * takes the surface its route declares (`declareSurface`); an answer without a route is a DWS one.
  */
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type ErrorDef, Errors, renderCode, ServiceError, type Surface } from '../domain/errors.js';
-import { isStoreUnavailable } from '../store/unavailable.js';
+import { isStoreBusy, isStoreUnavailable } from '../store/unavailable.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Whose codes this route's generic errors carry (set for a whole plugin by `declareSurface`). */
+    surface?: Surface;
+  }
+}
 
 export interface ErrorBody {
   error_code: string;
   error_msg: string;
 }
 
-/** Which service's prefix a URL's errors carry. */
-export function surfaceOf(url: string): Surface {
-  if (url.startsWith('/v3/')) return 'IAM';
-  // /v1.0/{project_id}/kms/...
-  const kms = url.indexOf('/kms/');
-  if (url.startsWith('/v1.0/') && kms > 0 && kms <= 40) return 'KMS';
-  return 'DWS';
+/**
+ * Declares the surface of a route plugin's routes (a route may still name its own in its config), and
+ * answers 404 ROUTE_NOT_FOUND on that surface for unknown paths matching `unknownPaths` (before
+ * authentication, as for any unknown path).
+ */
+export function declareSurface(
+  app: FastifyInstance,
+  surface: Surface,
+  unknownPaths: readonly string[] = [],
+): void {
+  app.addHook('onRoute', (route) => {
+    route.config = { ...route.config, surface: route.config?.surface ?? surface };
+  });
+  for (const path of unknownPaths) {
+    app.all(
+      path,
+      {
+        config: { public: true },
+        schema: { hide: true },
+        onRequest: (request, _reply, done) => done(routeNotFound(request)),
+      },
+      async (request) => {
+        throw routeNotFound(request);
+      },
+    );
+  }
+}
+
+function routeNotFound(request: FastifyRequest): ServiceError {
+  // The path is echoed for the caller's benefit, but never more than a line of it.
+  const path = request.url.split('?')[0] ?? '';
+  const shown = path.length > 200 ? `${path.slice(0, 200)}...` : path;
+  return new ServiceError(Errors.ROUTE_NOT_FOUND, `No such API: ${request.method} ${shown}.`);
 }
 
 export function sendError(reply: FastifyReply, def: ErrorDef, message: string): FastifyReply {
-  const body: ErrorBody = { error_code: renderCode(def, surfaceOf(reply.request.url)), error_msg: message };
+  const surface = reply.request.routeOptions?.config?.surface ?? 'DWS';
+  const body: ErrorBody = { error_code: renderCode(def, surface), error_msg: message };
   // Also here, not only in the onRequest hook: errors raised before the hooks run carry it too.
+  if (def === Errors.STORE_BUSY) reply.header('Retry-After', '1');
   return reply
     .header('X-Request-Id', reply.request.id)
     .code(def.status)
@@ -95,9 +131,6 @@ function toServiceError(error: FastifyError): ServiceError | null {
   return null;
 }
 
-/** Errors raised by the store when the database cannot be reached or written (see src/store/unavailable.ts). */
-export { isStoreUnavailable };
-
 export function registerErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const known = toServiceError(error);
@@ -109,14 +142,16 @@ export function registerErrorHandlers(app: FastifyInstance): void {
       request.log.error({ err: error }, 'store unavailable');
       return sendError(reply, Errors.STORE_UNAVAILABLE, Errors.STORE_UNAVAILABLE.message);
     }
+    if (isStoreBusy(error)) {
+      request.log.warn({ err: error }, 'store busy');
+      return sendError(reply, Errors.STORE_BUSY, Errors.STORE_BUSY.message);
+    }
     request.log.error({ err: error }, 'unexpected error');
     return sendError(reply, Errors.INTERNAL, Errors.INTERNAL.message);
   });
   app.setNotFoundHandler((request, reply) => {
-    // The path is echoed for the caller's benefit, but never more than a line of it.
-    const path = request.url.split('?')[0] ?? '';
-    const shown = path.length > 200 ? `${path.slice(0, 200)}...` : path;
-    return sendError(reply, Errors.ROUTE_NOT_FOUND, `No such API: ${request.method} ${shown}.`);
+    const known = routeNotFound(request);
+    return sendError(reply, known.def, known.message);
   });
 }
 

@@ -4,8 +4,9 @@
  * docs/errors.md lists the same table (a test keeps the two in step).
  *
  * `surface` fixes the code's prefix for errors that belong to one service. Generic errors (validation,
- * authentication, ...) have none and take the prefix of the route that raised them: the same refusal
- * reads `DWS.0101` on a cluster route and `KMS.0101` on a KMS route.
+ * authentication, ...) have none and take the surface the route declares (src/api/errors.ts,
+ * `declareSurface`): the same refusal reads `DWS.0101` on a cluster route and `KMS.0101` on a KMS route.
+ * `renderCode` is the only place a code is written.
  */
 export type Surface = 'DWS' | 'KMS' | 'IAM';
 
@@ -58,6 +59,11 @@ export const Errors = {
   ),
   SHUTTING_DOWN: def(503, '0504', 'The service is shutting down; retry against another instance.'),
   TOO_MANY_JOBS: def(503, '0505', 'Too many jobs are running; retry later.'),
+  STORE_BUSY: def(
+    503,
+    '0506',
+    'The service is busy: the store did not free a connection or a lock in time; retry shortly.',
+  ),
 
   // DWS resources and rules
   CLUSTER_NOT_FOUND: def(404, '0301', 'The cluster does not exist.', 'DWS'),

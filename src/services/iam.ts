@@ -15,7 +15,7 @@ import {
   parsePasswordHash,
   verifyPassword,
 } from '../crypto/password.js';
-import { Errors, ServiceError } from '../domain/errors.js';
+import { Errors, renderCode, ServiceError } from '../domain/errors.js';
 import type { IdentitiesSpec } from '../domain/identities.js';
 import { formatIsoTime } from '../domain/time.js';
 import { insertAuditEvent, listAuditEvents } from '../store/audit.js';
@@ -360,14 +360,14 @@ export class IamService {
       // Attributed to the project only when the user is real and the project is the user's own.
       const projectId = user ? this.findProject(user, scope)?.id : undefined;
       await this.auditToken(this.database.db, attempted, projectId ?? null, null, 'failure', now, {
-        error_code: `IAM.${Errors.IAM_BAD_CREDENTIALS.code}`,
+        error_code: renderCode(Errors.IAM_BAD_CREDENTIALS, 'IAM'),
       });
       throw new ServiceError(Errors.IAM_BAD_CREDENTIALS);
     }
     const project = this.findProject(user, scope);
     if (!project) {
       await this.auditToken(this.database.db, attempted, null, null, 'failure', now, {
-        error_code: `IAM.${Errors.IAM_PROJECT_NOT_FOUND.code}`,
+        error_code: renderCode(Errors.IAM_PROJECT_NOT_FOUND, 'IAM'),
       });
       throw new ServiceError(Errors.IAM_PROJECT_NOT_FOUND);
     }

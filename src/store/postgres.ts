@@ -24,19 +24,33 @@ const types = {
 export interface PostgresOptions {
   /** Most connections this instance opens (default 10). */
   poolSize?: number;
-  /** How long to wait for a new connection before the query fails (default 5 s). */
+  /** How long to wait for a new connection to open before the query fails (default 5 s). */
   connectTimeoutMs?: number;
+  /**
+   * How long a query may wait for a pooled connection while every one is in use (default 30 s). A burst
+   * of changes to one cluster holds connections while it waits for the row, so this is much longer
+   * than opening a connection takes; past it the request answers 503 STORE_BUSY.
+   */
+  acquireTimeoutMs?: number;
   /** Called when an idle or checked-out connection breaks (the pool replaces it). */
   onConnectionError?: (error: Error) => void;
 }
 
 export async function openPostgres(url: string, options: PostgresOptions = {}): Promise<Database> {
+  const connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolSize ?? 10,
     types,
-    // Without a timeout a request would wait forever for a server that does not answer.
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+    // pg-pool has one timeout for both waits: the pool's is the wait for a free connection, and each
+    // client opens its connection under its own, shorter one (a server that does not answer fails
+    // fast, as unavailable, while a full pool is waited for).
+    connectionTimeoutMillis: Math.max(options.acquireTimeoutMs ?? 30_000, connectTimeoutMs),
+    Client: class extends pg.Client {
+      constructor(config?: pg.ClientConfig) {
+        super({ ...config, connectionTimeoutMillis: connectTimeoutMs });
+      }
+    },
     idleTimeoutMillis: 30_000,
     keepAlive: true,
     application_name: 'dws-encryption',

@@ -3,7 +3,9 @@
  * runner) as opposed to a bug (500). The lists come from what `pg`, `better-sqlite3` and Node's sockets
  * actually raise, checked against a real server: refused or dropped connections, a connection killed by
  * the server (`pg_terminate_backend`, shutdown, fail-over), a server that does not answer in time, and
- * a database that is read-only, full or out of connections.
+ * a database that is read-only, full or out of connections. Waiting too long for what other requests
+ * hold (a pooled connection, a row or file lock) is not that: `isStoreBusy` tells those apart (answered
+ * 503 STORE_BUSY, "retry shortly").
  */
 
 /** Error codes: SQLite result codes, Node socket/DNS codes, PostgreSQL SQLSTATE codes and classes. */
@@ -13,7 +15,6 @@ const CODES = [
   'SQLITE_FULL',
   'SQLITE_IOERR',
   'SQLITE_CANTOPEN',
-  'SQLITE_BUSY',
   // Node sockets and DNS (the database host is down, unreachable or not resolvable)
   'ECONNREFUSED',
   'ECONNRESET',
@@ -38,22 +39,43 @@ const SQLSTATES = [
   '58', // system error: I/O error (58030)
   '25006', // read_only_sql_transaction: connected to a standby, e.g. during a fail-over
   '3D000', // invalid_catalog_name: the database was dropped under the instance
-  '40001', // serialization_failure (distributed SQL engines under SERIALIZABLE): retry
-  '40P01', // deadlock_detected: one of the two transactions was aborted; retry
 ];
 
 /** Messages of `pg` and `pg-pool` errors that carry no code. */
 const MESSAGES =
-  /Connection terminated|not queryable|timeout exceeded when trying to connect|Query read timeout|connect ECONNREFUSED|Client was closed and is not queryable/;
+  /Connection terminated|not queryable|Query read timeout|connect ECONNREFUSED|Client was closed and is not queryable/;
+
+/** Contention: the store works, but what this request needs was held by others for too long. */
+const BUSY_CODES = [
+  'SQLITE_BUSY', // the file stayed locked by another connection past busy_timeout
+  'SQLITE_LOCKED',
+];
+const BUSY_SQLSTATES = [
+  '55P03', // lock_not_available: a lock wait ran past lock_timeout
+  '40001', // serialization_failure (distributed SQL engines under SERIALIZABLE): retry
+  '40P01', // deadlock_detected: one of the two transactions was aborted; retry
+];
+/** pg-pool's answer when no pooled connection was freed within the wait (the pool is full, not broken). */
+const BUSY_MESSAGES = /timeout exceeded when trying to connect/;
 
 export function isStoreUnavailable(error: unknown): boolean {
+  return matches(error, CODES, SQLSTATES, MESSAGES);
+}
+
+export function isStoreBusy(error: unknown): boolean {
+  return matches(error, BUSY_CODES, BUSY_SQLSTATES, BUSY_MESSAGES);
+}
+
+function matches(error: unknown, codes: string[], sqlStates: string[], messages: RegExp): boolean {
   if (error === null || typeof error !== 'object') return false;
   const { code, message, errors } = error as { code?: unknown; message?: unknown; errors?: unknown };
   if (typeof code === 'string') {
-    if (CODES.some((c) => code.startsWith(c))) return true;
-    if (/^[0-9A-Z]{5}$/.test(code) && SQLSTATES.some((s) => code.startsWith(s))) return true;
+    if (codes.some((c) => code.startsWith(c))) return true;
+    if (/^[0-9A-Z]{5}$/.test(code) && sqlStates.some((s) => code.startsWith(s))) return true;
   }
-  if (typeof message === 'string' && MESSAGES.test(message)) return true;
+  if (typeof message === 'string' && messages.test(message)) return true;
   // Node's happy-eyeballs connect reports every address it tried in an AggregateError.
-  return Array.isArray(errors) && errors.length > 0 && errors.every((e) => isStoreUnavailable(e));
+  return (
+    Array.isArray(errors) && errors.length > 0 && errors.every((e) => matches(e, codes, sqlStates, messages))
+  );
 }

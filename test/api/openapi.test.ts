@@ -25,7 +25,8 @@ const PERMISSIONS: Record<string, string> = {
 };
 
 /** Paths that are the documentation itself or static files, not operations. */
-const NOT_OPERATIONS = [/^\/docs(\/|$)/, /^\/openapi\.json$/, /^\/console(\/|\*|$)/];
+// The last: a surface's unknown paths (answered 404 on that surface, see declareSurface).
+const NOT_OPERATIONS = [/^\/docs(\/|$)/, /^\/openapi\.json$/, /^\/console(\/|\*|$)/, /(^|\/)\*$/];
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head'];
 

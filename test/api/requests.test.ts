@@ -150,6 +150,20 @@ for (const store of stores()) {
       assert.ok(res.headers.get('x-request-id'));
     });
 
+    test('an unknown path of the KMS or IAM surface answers 404 with that surface, before authentication', async () => {
+      for (const [path, code] of [
+        [`/v1.0/${p}/kms/no-such-action`, 'KMS.0007'],
+        [`/v3/no-such-thing`, 'IAM.0007'],
+        [`/v1.0/${p}/no-such-thing`, 'DWS.0007'],
+      ]) {
+        const res = await fetch(`${ts.baseUrl}${path}`, { method: 'POST', body: '{not json' });
+        assert.equal(res.status, 404, path);
+        assert.equal(((await res.json()) as any).error_code, code, path);
+      }
+      const wrongMethod = await fetch(`${ts.baseUrl}/v1.0/${p}/kms/create-key`);
+      assert.equal(((await wrongMethod.json()) as any).error_code, 'KMS.0007');
+    });
+
     test('X-Request-Id is always the server’s own: a caller’s (unsigned) id is not taken over', async () => {
       const given = await ts.call('GET', `/v1.0/${p}/clusters`, undefined, {
         headers: { 'X-Request-Id': 'trace-123' },

@@ -6,6 +6,7 @@ import { formatRotateTime } from '../../domain/time.js';
 import type { ClusterService } from '../../services/clusters.js';
 import { actorOf } from '../auth.js';
 import { errorResponses, ProjectParams } from '../common-schemas.js';
+import { declareSurface } from '../errors.js';
 import {
   ClusterDetailBody,
   ClusterList,
@@ -52,6 +53,7 @@ export interface DwsRoutesOptions {
 }
 
 export const dwsRoutes: FastifyPluginAsyncTypebox<DwsRoutesOptions> = async (app, { clusters }) => {
+  declareSurface(app, 'DWS');
   app.get(
     '/v1/:project_id/clusters/:cluster_id/encrypt-info',
     {

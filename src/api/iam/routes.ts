@@ -7,6 +7,7 @@ import { Errors, ServiceError } from '../../domain/errors.js';
 import type { IamService } from '../../services/iam.js';
 import { actorOf } from '../auth.js';
 import { errorResponses, ProjectParams } from '../common-schemas.js';
+import { declareSurface } from '../errors.js';
 import { requestIds } from '../request-log.js';
 import { AuditEventList, AuditQuery, TokenRequestBody, TokenResponse } from './schemas.js';
 import { auditPageView, tokenView } from './views.js';
@@ -18,6 +19,7 @@ export interface IamRoutesOptions {
 const MAX_AUDIT_PAGE = 1000;
 
 export const iamRoutes: FastifyPluginAsyncTypebox<IamRoutesOptions> = async (app, { iam }) => {
+  declareSurface(app, 'IAM', ['/v3/*']);
   app.post(
     '/v3/auth/tokens',
     {
@@ -61,7 +63,8 @@ export const iamRoutes: FastifyPluginAsyncTypebox<IamRoutesOptions> = async (app
   app.get(
     '/v1/:project_id/audit-events',
     {
-      config: { action: 'dws:audit:list' },
+      // Ours, beside the DWS routes' paths: its errors read as DWS ones.
+      config: { action: 'dws:audit:list', surface: 'DWS' },
       schema: {
         operationId: 'ListAuditEvents',
         tags: ['iam'],

@@ -6,6 +6,7 @@ import { isKeySpec, KEY_SPECS, MAX_PENDING_DAYS, MIN_PENDING_DAYS } from '../../
 import type { KeyService } from '../../services/kms.js';
 import { actorOf } from '../auth.js';
 import { errorResponses, ProjectParams } from '../common-schemas.js';
+import { declareSurface } from '../errors.js';
 import {
   CreateDataKeyBody,
   CreateDataKeyResult,
@@ -63,6 +64,7 @@ function integerField(
 }
 
 export const kmsRoutes: FastifyPluginAsyncTypebox<KmsRoutesOptions> = async (app, { keys }) => {
+  declareSurface(app, 'KMS', ['/v1.0/:project_id/kms/*']);
   app.post(
     '/v1.0/:project_id/kms/create-key',
     { config: { action: 'kms:cmk:create' }, schema: schema('CreateKey', CreateKeyBody, CreateKeyResult) },

@@ -15,7 +15,8 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastif
 import { Errors, ServiceError } from '../../domain/errors.js';
 import type { Database } from '../../store/database.js';
 import { checkStoreReadiness } from '../../store/health.js';
-import { isStoreUnavailable, sendError } from '../errors.js';
+import { isStoreUnavailable } from '../../store/unavailable.js';
+import { declareSurface, sendError } from '../errors.js';
 import type { Metrics } from './metrics.js';
 
 export interface OpsRoutesOptions {
@@ -41,6 +42,7 @@ function sameSecret(given: string, expected: string): boolean {
 }
 
 export const opsRoutes: FastifyPluginAsync<OpsRoutesOptions> = async (app, options) => {
+  declareSurface(app, 'DWS');
   const { metrics, database, metricsToken } = options;
 
   app.get(
