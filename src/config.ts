@@ -12,6 +12,14 @@ export interface Config {
   databaseUrl: string;
   /** PostgreSQL only: the most connections one instance opens (the pool size). */
   databasePoolSize: number;
+  /** PostgreSQL only: per-session `statement_timeout` (one statement). */
+  dbStatementTimeoutSeconds: number;
+  /** PostgreSQL only: per-session `lock_timeout` (waiting for a row lock another instance holds). */
+  dbLockTimeoutSeconds: number;
+  /** PostgreSQL only: client-side bound on one query and on waiting for a transaction slot. */
+  storeCallTimeoutSeconds: number;
+  /** PostgreSQL only: share of the pool transactions may not take, kept for reads. */
+  dbReadReserve: number;
   /** SQLite only: cluster rows the encrypt-info read keeps in memory (0: none). */
   sqliteRowCache: number;
   logLevel: string;
@@ -104,6 +112,10 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir,
     databaseUrl,
     databasePoolSize: number(env, 'DATABASE_POOL_SIZE', 10, 1, 1_000),
+    dbStatementTimeoutSeconds: number(env, 'DWS_DB_STATEMENT_TIMEOUT_SECONDS', 10, 0.1, 3_600),
+    dbLockTimeoutSeconds: number(env, 'DWS_DB_LOCK_TIMEOUT_SECONDS', 2, 0.1, 3_600),
+    storeCallTimeoutSeconds: number(env, 'DWS_STORE_CALL_TIMEOUT_SECONDS', 15, 0.5, 3_600),
+    dbReadReserve: number(env, 'DWS_DB_READ_RESERVE', 0.3, 0, 0.9),
     sqliteRowCache: number(env, 'DWS_SQLITE_ROW_CACHE', 10_000, 0, 1_000_000),
     logLevel: text(env, 'LOG_LEVEL') ?? 'info',
     logFormat,

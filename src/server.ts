@@ -121,8 +121,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     url: config.databaseUrl,
     poolSize: config.databasePoolSize,
     sqliteRowCache: config.sqliteRowCache,
+    statementTimeoutMs: config.dbStatementTimeoutSeconds * 1000,
+    lockTimeoutMs: config.dbLockTimeoutSeconds * 1000,
+    callTimeoutMs: config.storeCallTimeoutSeconds * 1000,
+    readReserve: config.dbReadReserve,
     onConnectionError: (error) => {
-      if (logger) logger.warn({ err: error }, 'database connection lost');
+      // Message and code only: the error's other fields include the pg client and its cancel key.
+      const { code } = error as { code?: unknown };
+      if (logger) logger.warn({ error: error.message, code }, 'database connection lost');
     },
   });
   const metrics = new Metrics();

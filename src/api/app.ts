@@ -4,13 +4,19 @@
  * any store.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import type { Logger } from 'pino';
 import { Errors, ServiceError } from '../domain/errors.js';
 import type { ClusterService } from '../services/clusters.js';
 import type { IamService } from '../services/iam.js';
 import type { IdentityProvider } from '../services/identity.js';
 import type { KeyService } from '../services/kms.js';
+import { runWithClientSignal } from '../store/call-context.js';
 import type { Database } from '../store/database.js';
 import { registerAuthentication } from './auth.js';
 import { ErrorBody } from './common-schemas.js';
@@ -23,6 +29,13 @@ import { Metrics } from './ops/metrics.js';
 import { registerOpenApi } from './ops/openapi.js';
 import { opsRoutes, registerMetricsHooks } from './ops/routes.js';
 import { callerRequestId, lazyChildLoggers, nextRequestId, requestLineLogger } from './request-log.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** performance.now() when the request arrived (for the request line of an aborted request). */
+    startedAt?: number;
+  }
+}
 
 export interface AppDependencies {
   clusters: ClusterService;
@@ -95,11 +108,26 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addSchema(ErrorBody);
+  // Every handler runs with its request's abort signal in reach of the store (src/store/call-context.ts):
+  // a client that disconnects stops the store waiting for it and rolls its uncommitted work back.
+  app.addHook('onRoute', (route) => {
+    const handler = route.handler;
+    route.handler = function (this: unknown, request, reply) {
+      // The response's 'close' before its 'finish' is the client disconnecting (Fastify's request.signal
+      // is not: on Node 20 it fires once the request body has been read).
+      const controller = new AbortController();
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) controller.abort();
+      });
+      return runWithClientSignal(controller.signal, () => handler.call(this as never, request, reply));
+    };
+  });
   app.addHook('preClose', async () => {
     closing = true;
   });
   // Hooks on every request are callback-style: no promise per hook.
   app.addHook('onRequest', (request, reply, done) => {
+    request.startedAt = performance.now();
     reply.header('X-Request-Id', request.id);
     done(closing ? new ServiceError(Errors.SHUTTING_DOWN) : undefined);
   });
@@ -110,18 +138,30 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     done(null, payload);
   });
   const requestLine = requestLineLogger(app.log);
-  app.addHook('onResponse', (request, reply, done) => {
+  const logRequestLine = (request: FastifyRequest, status: number, ms: number) =>
     requestLine.info(
       {
         reqId: request.id,
         method: request.method,
         route: request.routeOptions.url ?? 'unknown',
-        status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime * 100) / 100,
+        status,
+        ms: Math.round(ms * 100) / 100,
         caller: request.actor ? (request.actor.accessKey ?? request.actor.userName) : undefined,
         callerReqId: callerRequestId(request),
       },
       'request',
+    );
+  app.addHook('onResponse', (request, reply, done) => {
+    logRequestLine(request, reply.statusCode, reply.elapsedTime);
+    done();
+  });
+  // A request whose client went away before the answer still gets its line (status 499, as the
+  // catalogue's CLIENT_CLOSED_REQUEST): otherwise work done for it would leave no trace in the log.
+  app.addHook('onRequestAbort', (request, done) => {
+    logRequestLine(
+      request,
+      Errors.CLIENT_CLOSED_REQUEST.status,
+      performance.now() - (request.startedAt ?? 0),
     );
     done();
   });

@@ -34,6 +34,21 @@ export const Errors = {
   HEADERS_TOO_LARGE: def(400, '0008', 'The request headers are too large.'),
   REQUEST_TIMEOUT: def(408, '0009', 'The request was not received in time; the connection is closed.'),
   MALFORMED_REQUEST: def(400, '0010', 'The request is not valid HTTP; the connection is closed.'),
+  CLIENT_TOKEN_INVALID: def(
+    400,
+    '0011',
+    'X-Client-Token must be 1 to 64 characters of A-Z, a-z, 0-9, _ and -.',
+  ),
+  CLIENT_TOKEN_REUSED: def(
+    400,
+    '0012',
+    'X-Client-Token was already used with a different request; send a new token for a new request.',
+  ),
+  CLIENT_TOKEN_IN_PROGRESS: def(
+    409,
+    '0013',
+    'A request with this X-Client-Token is still being processed; retry later for its answer.',
+  ),
 
   // Authentication and authorization (any surface)
   AUTH_MISSING: def(
@@ -63,6 +78,12 @@ export const Errors = {
     503,
     '0506',
     'The service is busy: the store did not free a connection or a lock in time; retry shortly.',
+  ),
+  // Never seen by a client (it has gone); named in the request log and audit-free: nothing was committed.
+  CLIENT_CLOSED_REQUEST: def(
+    499,
+    '0499',
+    'The client closed the connection before the answer; nothing was committed.',
   ),
 
   // DWS resources and rules

@@ -6,6 +6,7 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { type DatabaseConnection, type Driver, Kysely, SqliteDialect } from 'kysely';
+import { throwIfClientGone } from './call-context.js';
 import { registerSqliteReads } from './fast-reads.js';
 import { migrateToLatest } from './migrations.js';
 import type { Schema } from './schema.js';
@@ -18,6 +19,11 @@ export interface StoreOptions {
   url: string;
   /** PostgreSQL: most connections of this instance's pool. */
   poolSize?: number;
+  /** PostgreSQL: session and client-side bounds (see PostgresOptions; defaults POSTGRES_DEFAULTS). */
+  statementTimeoutMs?: number;
+  lockTimeoutMs?: number;
+  callTimeoutMs?: number;
+  readReserve?: number;
   /** PostgreSQL: a connection broke (logged; the pool replaces it). */
   onConnectionError?: (error: Error) => void;
   /** SQLite: rows the encrypt-info read may cache (0: none; see fast-reads.ts). */
@@ -35,10 +41,8 @@ function sqlitePath(url: string): string {
 export async function openDatabase(options: StoreOptions): Promise<Database> {
   if (isPostgresUrl(options.url)) {
     const { openPostgres } = await import('./postgres.js');
-    return openPostgres(options.url, {
-      ...(options.poolSize !== undefined ? { poolSize: options.poolSize } : {}),
-      ...(options.onConnectionError ? { onConnectionError: options.onConnectionError } : {}),
-    });
+    const { url, sqliteRowCache: _, ...postgresOptions } = options;
+    return openPostgres(url, postgresOptions);
   }
   return openSqlite(sqlitePath(options.url), { rowCache: options.sqliteRowCache });
 }
@@ -68,7 +72,15 @@ export async function openSqlite(
     dialect: 'sqlite',
     // Kysely's SQLite driver has one connection guarded by a mutex: a transaction excludes every other
     // query, which is what serializes operations in the embedded mode.
-    transaction: (fn) => db.transaction().execute(fn),
+    transaction: (fn) => {
+      throwIfClientGone();
+      return db.transaction().execute(async (trx) => {
+        const result = await fn(trx);
+        // Work whose client has gone is rolled back instead of committed (nobody would see the answer).
+        throwIfClientGone();
+        return result;
+      });
+    },
     ping: async () => {
       sqlite.prepare('SELECT 1').get();
     },

@@ -45,6 +45,8 @@ export interface CallOptions {
   sk?: string;
   /** Send this exact text as the body instead of JSON.stringify(body) (for malformed-body tests). */
   rawBody?: string;
+  /** Aborts the request (the client disconnects). */
+  signal?: AbortSignal;
 }
 
 export interface ApiResponse {
@@ -165,6 +167,7 @@ export async function signedCall(
     method,
     headers: { ...request.headers, ...authHeaders },
     ...(text !== undefined ? { body: text } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
   });
   const responseText = await response.text();
   let parsed: unknown;

@@ -75,12 +75,13 @@ export const opsRoutes: FastifyPluginAsync<OpsRoutesOptions> = async (app, optio
       const readiness = await checkStoreReadiness(database);
       if (!readiness.ready) {
         metrics.storeError('readiness');
+        // The detail (a driver message may name hosts and ports) goes to the log, not to the anonymous caller.
         request.log.warn({ store: readiness.store, reason: readiness.reason }, 'not ready');
         // Sent, not thrown: a failed probe is an answer, not a request error.
         return sendError(
           reply,
           Errors.STORE_UNAVAILABLE,
-          `Not ready: the ${readiness.store} store failed its check (${readiness.reason ?? 'unknown'}).`,
+          `Not ready: the ${readiness.store} store failed its check; the reason is in the service log.`,
         );
       }
       return { status: 'ok' as const, store: readiness.store, latency_ms: readiness.latencyMs };
