@@ -34,6 +34,10 @@ export interface Config {
   iamFile: string | undefined;
   /** Lifetime of IAM tokens issued by POST /v3/auth/tokens. */
   tokenTtlSeconds: number;
+  /** Token issue lockout, within the cloud's login policy ranges: failures (3-10) in a window (15-60 min) lock for 15-1440 min. */
+  loginMaxFailures: number;
+  loginFailureWindowMinutes: number;
+  loginLockoutMinutes: number;
   /** How long an encryption conversion takes. */
   encryptJobSeconds: number;
   /** How long a new cluster stays CREATING before it is AVAILABLE (0: immediately). */
@@ -77,6 +81,12 @@ function number(env: Env, name: string, fallback: number, min: number, max: numb
   if (!Number.isFinite(value) || value < min || value > max) {
     throw new ConfigError(`${name} must be a number from ${min} to ${max}, got '${raw}'`);
   }
+  return value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const value = number(env, name, fallback, min, max);
+  if (!Number.isInteger(value)) throw new ConfigError(`${name} must be a whole number, got '${env[name]}'`);
   return value;
 }
 
@@ -124,6 +134,9 @@ export function loadConfig(env: Env = process.env): Config {
     bootstrap: { ak, sk, projectId },
     iamFile: text(env, 'DWS_IAM_FILE'),
     tokenTtlSeconds: number(env, 'DWS_TOKEN_TTL_SECONDS', 86_400, 60, 7 * 86_400),
+    loginMaxFailures: integer(env, 'DWS_LOGIN_MAX_FAILURES', 5, 3, 10),
+    loginFailureWindowMinutes: integer(env, 'DWS_LOGIN_FAILURE_WINDOW_MINUTES', 15, 15, 60),
+    loginLockoutMinutes: integer(env, 'DWS_LOGIN_LOCKOUT_MINUTES', 15, 15, 1_440),
     encryptJobSeconds: number(env, 'DWS_ENCRYPT_JOB_SECONDS', 5, 0, 86_400),
     clusterCreateSeconds: number(env, 'DWS_CLUSTER_CREATE_SECONDS', 0, 0, 86_400),
     jobLeaseSeconds: number(env, 'DWS_JOB_LEASE_SECONDS', 10, 1, 3_600),

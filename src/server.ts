@@ -26,6 +26,7 @@ export interface RunningServer {
   runner: JobRunner;
   bootstrap: BootstrapCredential;
   metrics: Metrics;
+  iam: IamService;
   /** `http://host:port` actually bound. */
   url: string;
   close(): Promise<void>;
@@ -145,7 +146,15 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     now,
   );
   const bootstrap = await ensureBootstrapCredential(database, rootKey, config);
-  const iamOptions = { tokenTtlMs: config.tokenTtlSeconds * 1000, now };
+  const iamOptions = {
+    tokenTtlMs: config.tokenTtlSeconds * 1000,
+    lockout: {
+      maxFailures: config.loginMaxFailures,
+      windowMs: config.loginFailureWindowMinutes * 60_000,
+      lockMs: config.loginLockoutMinutes * 60_000,
+    },
+    now,
+  };
   const identities = new IamIdentityProvider(database, directory, iamOptions);
   if (identities.findAccessKey(bootstrap.accessKey)) {
     await database.close();
@@ -224,6 +233,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     runner,
     bootstrap,
     metrics,
+    iam,
     url: address,
     /**
      * Graceful stop: no new connections; in-flight requests finish (requests arriving meanwhile on open

@@ -136,6 +136,7 @@ export function registerErrorHandlers(app: FastifyInstance): void {
     const known = toServiceError(error);
     if (known) {
       if (known.def.status >= 500) request.log.error({ err: error }, 'request failed');
+      if (known.retryAfterSeconds !== undefined) reply.header('Retry-After', String(known.retryAfterSeconds));
       return sendError(reply, known.def, known.message);
     }
     if (isStoreUnavailable(error)) {

@@ -137,17 +137,28 @@ export const Errors = {
   // IAM
   IAM_BAD_CREDENTIALS: def(401, '0401', 'The user name, account or password is wrong.', 'IAM'),
   IAM_PROJECT_NOT_FOUND: def(401, '0402', 'The scope project does not exist in the account.', 'IAM'),
+  IAM_USER_LOCKED: def(
+    429,
+    '0403',
+    'Too many failed logins: the user is locked for a while; retry after the time in Retry-After.',
+    'IAM',
+  ),
 } as const satisfies Record<string, ErrorDef>;
 
 export type ErrorName = keyof typeof Errors;
 
-/** A refusal with a catalogue entry; `detail` replaces the default message (never put secrets in it). */
+/**
+ * A refusal with a catalogue entry; `detail` replaces the default message (never put secrets in it).
+ * `retryAfterSeconds` becomes the answer's Retry-After header (throttling, lockout).
+ */
 export class ServiceError extends Error {
   readonly def: ErrorDef;
-  constructor(def: ErrorDef, detail?: string) {
+  readonly retryAfterSeconds: number | undefined;
+  constructor(def: ErrorDef, detail?: string, options: { retryAfterSeconds?: number } = {}) {
     super(detail ?? def.message);
     this.name = 'ServiceError';
     this.def = def;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 

@@ -17,6 +17,7 @@ import {
 } from '../crypto/password.js';
 import { Errors, renderCode, ServiceError } from '../domain/errors.js';
 import type { IdentitiesSpec } from '../domain/identities.js';
+import { type LockoutKey, type LockoutPolicy, LoginLockout } from '../domain/login-lockout.js';
 import { formatIsoTime } from '../domain/time.js';
 import { insertAuditEvent, listAuditEvents } from '../store/audit.js';
 import type { Database, Db } from '../store/database.js';
@@ -210,6 +211,8 @@ export interface IamOptions {
   /** Validated tokens kept in memory (default 10 000) and for how long at most (default 60 s). */
   tokenCacheSize?: number;
   tokenCacheMs?: number;
+  /** Password-guessing lockout of token issue (default DEFAULT_LOCKOUT_POLICY). */
+  lockout?: LockoutPolicy;
   now?: () => number;
 }
 
@@ -312,6 +315,9 @@ const MAX_AUDIT_USER_NAME = 64;
 export class IamService {
   private readonly now: () => number;
   private readonly tokenTtlMs: number;
+  private readonly lockout: LoginLockout;
+  /** Password checks run so far (each one scrypt): what a guessing client costs this instance. */
+  passwordChecks = 0;
 
   constructor(
     private readonly database: Database,
@@ -320,6 +326,7 @@ export class IamService {
   ) {
     this.now = options.now ?? Date.now;
     this.tokenTtlMs = options.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS;
+    this.lockout = new LoginLockout(options.lockout);
   }
 
   /**
@@ -348,7 +355,23 @@ export class IamService {
     }
 
     const user = this.resolveUser(given);
-    const ok = await checkPassword(user?.password, given.password);
+    const lockKey: LockoutKey = user
+      ? { known: true, id: user.id }
+      : { known: false, id: attemptedName(given) };
+    const verdict = this.lockout.begin(lockKey, this.now());
+    if (!verdict.allowed) {
+      throw new ServiceError(Errors.IAM_USER_LOCKED, undefined, {
+        retryAfterSeconds: Math.ceil(verdict.retryAfterMs / 1000),
+      });
+    }
+    let ok = false;
+    let lockedNow = false;
+    try {
+      this.passwordChecks++;
+      ok = await checkPassword(user?.password, given.password);
+    } finally {
+      lockedNow = this.lockout.finish(lockKey, ok, this.now());
+    }
     const now = this.now();
     const attempted = {
       user: (user?.name ?? given.name ?? given.id ?? '').slice(0, MAX_AUDIT_USER_NAME),
@@ -362,6 +385,28 @@ export class IamService {
       await this.auditToken(this.database.db, attempted, projectId ?? null, null, 'failure', now, {
         error_code: renderCode(Errors.IAM_BAD_CREDENTIALS, 'IAM'),
       });
+      if (lockedNow) {
+        // Once per lock: the attempts refused while it lasts write nothing.
+        const policy = this.lockout.policy;
+        await insertAuditEvent(this.database.db, {
+          at: now,
+          request_id: attempted.requestId,
+          caller_request_id: attempted.callerRequestId,
+          domain_id: attempted.domainId,
+          project_id: projectId ?? null,
+          user_name: attempted.user,
+          access_key: null,
+          action: 'iam:user:lock',
+          resource_type: 'user',
+          resource_id: user?.id ?? null,
+          result: 'success',
+          detail: JSON.stringify({
+            failures: policy.maxFailures,
+            window_minutes: policy.windowMs / 60_000,
+            locked_until: formatIsoTime(now + policy.lockMs),
+          }),
+        });
+      }
       throw new ServiceError(Errors.IAM_BAD_CREDENTIALS);
     }
     const project = this.findProject(user, scope);
@@ -469,6 +514,11 @@ export class IamService {
       detail: JSON.stringify(detail),
     });
   }
+}
+
+/** The identity an attempt named, for a user that does not exist (its lockout key). */
+function attemptedName(given: PasswordAuthInput['user']): string {
+  return [given.id, given.name, given.domainId, given.domainName].map((part) => part ?? '').join('\0');
 }
 
 function auditView(row: AuditEventRow): AuditEventView {
