@@ -57,9 +57,49 @@ const TIMES = num('BENCH_SIGN_TIMES', 64);
 /** Distinct clusters read in the large store (one signing time each). */
 const LARGE_HOT = num('BENCH_LARGE_HOT_CLUSTERS', 20_000);
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
-const STEPS = new Set(
-  (process.env.BENCH_STEPS ?? 'read,log,startup,ops,large').split(',').map((s) => s.trim()),
-);
+const ALL_STEPS = 'read,ablate,log,startup,ops,large';
+const STEPS = new Set((process.env.BENCH_STEPS ?? ALL_STEPS).split(',').map((s) => s.trim()));
+/** Length of each round of the ablation step (8 servers per round: keep it short). */
+const ABLATE_SECONDS = num('BENCH_ABLATE_SECONDS', 5);
+/**
+ * The ablation step's variants: everything on, then each piece of per-request work off in turn
+ * (DWS_BENCH_ABLATE, a switch the service refuses with NODE_ENV=production).
+ */
+const ABLATIONS: { off: string; what: string }[] = [
+  { off: '', what: 'everything on (the service as shipped)' },
+  { off: 'signature', what: 'signature check (HMAC, SHA-256, canonical request): access key trusted' },
+  { off: 'metrics', what: 'metrics hooks (Prometheus counter and histogram)' },
+  { off: 'request-log', what: 'request log line' },
+  { off: 'request-id', what: 'request-id generation (a constant id)' },
+  { off: 'serialize', what: "response serialization (the first answer's JSON reused)" },
+  { off: 'store', what: 'store read (the first row read, answered again)' },
+];
+
+/**
+ * Only a full run (every step, the default lengths and sizes) rewrites docs/benchmarks.md; a short or
+ * partial run would replace the page's figures with unrepresentative ones. BENCH_REPORT=1 forces the
+ * rewrite, BENCH_REPORT=0 prevents it.
+ */
+function shouldWriteReport(): boolean {
+  if (process.env.BENCH_REPORT === '1') return true;
+  if (process.env.BENCH_REPORT === '0') return false;
+  const shaping = [
+    'BENCH_STEPS',
+    'BENCH_SECONDS',
+    'BENCH_WARMUP_SECONDS',
+    'BENCH_ROUNDS',
+    'BENCH_CONNECTIONS',
+    'BENCH_CLUSTERS',
+    'BENCH_LARGE_CLUSTERS',
+    'BENCH_LARGE_HOT_CLUSTERS',
+    'BENCH_HOT_CLUSTERS',
+    'BENCH_SIGN_TIMES',
+    'BENCH_ABLATE_SECONDS',
+    'BENCH_PROFILE',
+    'BENCH_BASELINE_DIST',
+  ];
+  return shaping.every((name) => (process.env[name] ?? '') === '');
+}
 const PROFILE = process.env.BENCH_PROFILE === '1';
 
 const AK = 'BENCHAKEXAMPLE000001';
@@ -84,6 +124,8 @@ export interface ReadScenario {
   peakRssMiB: number;
   /** Set on the large-store figure: the name of the small-store figure measured in the same rounds. */
   comparedWith?: string;
+  /** Set on the ablation step's figures: the switch turned off ('' for everything on) and what it does. */
+  ablation?: { off: string; what: string };
   /** CPU µs per request (user + system) of the ceiling and the service process, and their ratio. */
   ceilingCpuMicros: number;
   serviceCpuMicros: number;
@@ -227,6 +269,7 @@ interface ReadTarget {
   requests: SignedRequest[];
   /** Pairs this figure with another one measured in the same rounds (the large-store comparison). */
   comparedWith?: string;
+  ablation?: { off: string; what: string };
 }
 
 /**
@@ -238,6 +281,7 @@ async function measureRead(
   targets: ReadTarget[],
   generator: LoadGenerator,
   workDir: string,
+  seconds = SECONDS,
 ): Promise<ReadScenario[]> {
   // Every request is valid: check a few against each service before loading it.
   for (const t of targets) {
@@ -249,12 +293,12 @@ async function measureRead(
   }
   // CPU time per request of each server process: far less sensitive to other load on the machine
   // than requests/s, so it tells whether a change made the hot path cheaper.
-  const load = async (child: Child, requests: SignedRequest[], seconds: number) => {
+  const load = async (child: Child, requests: SignedRequest[], duration: number) => {
     const before = cpuSeconds(child.process.pid);
     const result = await runLoad({
       port: child.port,
       connections: CONNECTIONS,
-      seconds,
+      seconds: duration,
       requests,
       generator,
       workDir,
@@ -270,9 +314,9 @@ async function measureRead(
   const a: LoadResult[] = [];
   const b: LoadResult[][] = targets.map(() => []);
   for (let round = 0; round < ROUNDS; round++) {
-    a.push(await load(ceiling, first.requests, SECONDS));
+    a.push(await load(ceiling, first.requests, seconds));
     for (const [i, t] of targets.entries()) {
-      const r = await load(t.service.child, t.requests, SECONDS);
+      const r = await load(t.service.child, t.requests, seconds);
       b[i]!.push(r);
       log(
         `${t.name} round ${round + 1}: ceiling ${a[round]!.requestsPerSecond.toFixed(0)} req/s, service ${r.requestsPerSecond.toFixed(0)} req/s (p99 ${r.p99Ms.toFixed(2)} ms, non-2xx ${r.non2xx}); CPU µs/request ${a[round]!.cpuMicrosPerRequest?.toFixed(1)} vs ${r.cpuMicrosPerRequest?.toFixed(1)}`,
@@ -289,6 +333,7 @@ async function measureRead(
       clusters: t.clusters,
       logLevel: t.logLevel,
       ...(t.comparedWith ? { comparedWith: t.comparedWith } : {}),
+      ...(t.ablation ? { ablation: t.ablation } : {}),
       ceiling: a,
       service: results,
       ceilingRps,
@@ -310,6 +355,57 @@ async function measureRead(
     );
     return scenario;
   });
+}
+
+/**
+ * The ablation step: one instance per variant of ABLATIONS (SQLite: each on its own copy of the store),
+ * all measured in the same rounds with the ceiling, so that the difference between a variant and
+ * "everything on" is what the switched-off work costs.
+ */
+async function measureAblations(
+  service: Service,
+  env: Record<string, string>,
+  dataDir: string,
+  storeName: string,
+  ceiling: Child,
+  sign: (host: string) => SignedRequest[],
+  generator: LoadGenerator,
+  workDir: string,
+): Promise<ReadScenario[]> {
+  await service.stop();
+  const variants: Service[] = [];
+  try {
+    for (const [i, ablation] of ABLATIONS.entries()) {
+      const dir = mkdtempSync(join(workDir, `ablate-${i}-`));
+      if (storeName === 'sqlite') cpSync(dataDir, dir, { recursive: true });
+      const variant = new Service(
+        { ...env, DATA_DIR: dir, DWS_BENCH_ABLATE: ablation.off },
+        join(workDir, `ablate-${i}.log`),
+        service.projectId,
+      );
+      variants.push(variant);
+      await variant.start();
+    }
+    log(`${storeName}: ablation, ${variants.length} instances, rounds of ${ABLATE_SECONDS} s`);
+    return await measureRead(
+      ceiling,
+      ABLATIONS.map((ablation, i) => ({
+        name: `${storeName}, ${CLUSTERS.toLocaleString('en')} clusters, ${ablation.off || 'nothing'} off`,
+        store: storeName,
+        clusters: CLUSTERS,
+        logLevel: LOG_LEVEL,
+        service: variants[i]!,
+        requests: sign(variants[i]!.host),
+        ablation,
+      })),
+      generator,
+      workDir,
+      ABLATE_SECONDS,
+    );
+  } finally {
+    for (const variant of variants) await variant.stop();
+    await service.start();
+  }
 }
 
 /** Spawn → first answered signed request, `runs` times. */
@@ -469,6 +565,11 @@ async function runStore(
       results.reads.push(...(await measureRead(ceiling, targets, generator, workDir)));
     }
     await baseline?.stop();
+    if (STEPS.has('ablate')) {
+      results.reads.push(
+        ...(await measureAblations(service, env, dataDir, storeName, ceiling, sign, generator, workDir)),
+      );
+    }
     if (STEPS.has('log')) {
       const other = LOG_LEVEL === 'warn' ? 'info' : 'warn';
       await service.stop();
@@ -662,9 +763,11 @@ async function main(): Promise<void> {
   const file = join(ROOT, 'bench', 'results', `${startedAt.replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   log(`wrote ${file}`);
-  if (process.env.BENCH_REPORT !== '0') {
+  if (shouldWriteReport()) {
     writeReport(join(ROOT, 'docs', 'benchmarks.md'), results);
     log('updated docs/benchmarks.md');
+  } else {
+    log('docs/benchmarks.md left alone (not a full run; BENCH_REPORT=1 writes it anyway)');
   }
 }
 

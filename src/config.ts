@@ -63,6 +63,38 @@ export interface Config {
   /** Clock window of signed requests. */
   signatureWindowSeconds: number;
   bodyLimitBytes: number;
+  /**
+   * DWS_BENCH_ABLATE: per-request work turned off for the benchmark's ablation table (`npm run bench`,
+   * step `ablate`). Empty in every real deployment: refused with NODE_ENV=production, and the
+   * `signature` switch only on a loopback HOST.
+   */
+  benchAblations: ReadonlySet<Ablation>;
+}
+
+/** The pieces of per-request work the benchmark can turn off, one at a time (docs/benchmarks.md). */
+export const ABLATIONS = ['signature', 'metrics', 'request-log', 'request-id', 'serialize', 'store'] as const;
+export type Ablation = (typeof ABLATIONS)[number];
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
+
+function benchAblations(env: Env, host: string): ReadonlySet<Ablation> {
+  const raw = text(env, 'DWS_BENCH_ABLATE');
+  if (raw === undefined) return new Set();
+  if (env.NODE_ENV === 'production') {
+    throw new ConfigError('DWS_BENCH_ABLATE is a benchmark switch; it is refused with NODE_ENV=production');
+  }
+  const switches = new Set<Ablation>();
+  for (const name of raw.split(',').map((s) => s.trim())) {
+    if (name === '' || name === 'none') continue;
+    if (!(ABLATIONS as readonly string[]).includes(name)) {
+      throw new ConfigError(`DWS_BENCH_ABLATE: unknown switch '${name}' (one of ${ABLATIONS.join(', ')})`);
+    }
+    switches.add(name as Ablation);
+  }
+  if (switches.has('signature') && !LOOPBACK_HOSTS.has(host)) {
+    throw new ConfigError('DWS_BENCH_ABLATE=signature turns authentication off: only with a loopback HOST');
+  }
+  return switches;
 }
 
 export class ConfigError extends Error {
@@ -116,8 +148,9 @@ export function loadConfig(env: Env = process.env): Config {
       'DATABASE_URL must be sqlite:<path> (or a file path) or postgres://user@host:port/database',
     );
   }
+  const host = text(env, 'HOST') ?? '127.0.0.1';
   return {
-    host: text(env, 'HOST') ?? '127.0.0.1',
+    host,
     port: number(env, 'PORT', 8080, 0, 65535),
     dataDir,
     databaseUrl,
@@ -150,5 +183,6 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutSeconds: number(env, 'DWS_SHUTDOWN_TIMEOUT_SECONDS', 10, 1, 600),
     signatureWindowSeconds: 15 * 60,
     bodyLimitBytes: 1024 * 1024,
+    benchAblations: benchAblations(env, host),
   };
 }

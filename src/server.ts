@@ -94,6 +94,19 @@ export function createLogger(
   );
 }
 
+/**
+ * DWS_BENCH_ABLATE=store: encrypt-info answers the first row it read, whatever the cluster asked for,
+ * so the store's share of the hot read can be measured.
+ */
+function answerEncryptInfoFromConstant(clusters: ClusterService): void {
+  const read = clusters.encryptInfo.bind(clusters);
+  let first: Awaited<ReturnType<ClusterService['encryptInfo']>> | undefined;
+  clusters.encryptInfo = async (actor, clusterId) => {
+    first ??= await read(actor, clusterId);
+    return first;
+  };
+}
+
 export function loadRootKey(config: Config, postgres: boolean): Buffer {
   if (config.rootKey) return parseRootKey(config.rootKey);
   if (postgres) {
@@ -145,6 +158,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     },
     now,
   );
+  if (config.benchAblations.size > 0) {
+    if (logger)
+      logger.warn({ off: [...config.benchAblations] }, 'benchmark ablation switches on (DWS_BENCH_ABLATE)');
+    if (config.benchAblations.has('store')) answerEncryptInfoFromConstant(clusters);
+  }
   const bootstrap = await ensureBootstrapCredential(database, rootKey, config);
   const iamOptions = {
     tokenTtlMs: config.tokenTtlSeconds * 1000,
@@ -216,6 +234,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     database,
     metrics,
     metricsToken: config.metricsToken,
+    ablations: config.benchAblations,
     httpLimits: {
       maxHeaderBytes: config.maxHeaderBytes,
       requestTimeoutMs: config.requestTimeoutSeconds * 1000,

@@ -33,10 +33,35 @@ function readTable(reads: ReadScenario[]): string[] {
   return lines;
 }
 
+/**
+ * The ablation step: CPU µs per request of the service with each piece of per-request work off, beside
+ * everything on; all measured in the same rounds as the ceiling.
+ */
+function ablationTable(reads: ReadScenario[]): string[] {
+  const all = reads.find((r) => r.ablation?.off === '');
+  if (!all) return [];
+  const first = reads[0]!;
+  const lines = [
+    `Ablation: ${first.service.length} rounds of ${first.service[0]?.seconds.toFixed(0) ?? '?'} s, every variant in the same rounds as the ceiling ` +
+      `(ceiling ${first.ceilingCpuMicros.toFixed(1)} CPU µs/request, ${f0(first.ceilingRps)} req/s).`,
+    '',
+    '| turned off | CPU µs/request | saved vs everything on | service CPU / ceiling CPU | ceiling / service CPU | service / ceiling req/s | p99 ms | non-2xx |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const r of reads) {
+    const saved = all.serviceCpuMicros - r.serviceCpuMicros;
+    lines.push(
+      `| ${r.ablation!.off === '' ? '— (everything on)' : `**${r.ablation!.off}**: ${r.ablation!.what}`} | ${r.serviceCpuMicros.toFixed(1)} | ${r === all ? '' : saved.toFixed(1)} | ${(r.serviceCpuMicros / r.ceilingCpuMicros).toFixed(2)}× | ${r.cpuRatio.toFixed(3)} | ${r.ratio.toFixed(3)} | ${f2(r.p99Ms)} | ${r.non2xx} |`,
+    );
+  }
+  return lines;
+}
+
 function section(results: Results, store: string): string {
   const m = results.machine;
   const o = results.options;
-  const reads = results.reads.filter((r) => r.store === store);
+  const ablation = results.reads.filter((r) => r.store === store && r.ablation !== undefined);
+  const reads = results.reads.filter((r) => r.store === store && r.ablation === undefined);
   const startup = results.startup.filter((s) => s.store === store);
   const ops = results.operations.filter((s) => s.store === store);
   const lines = [
@@ -46,6 +71,7 @@ function section(results: Results, store: string): string {
     '',
   ];
   if (reads.length > 0) lines.push(...readTable(reads), '', ...targets(store, reads, startup), '');
+  if (ablation.length > 0) lines.push(...ablationTable(ablation), '');
   if (startup.length > 0) {
     lines.push(
       '| `npm start` → first answered signed request | runs (ms) | median (ms) |',

@@ -11,6 +11,7 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { Logger } from 'pino';
+import type { Ablation } from '../config.js';
 import { Errors, ServiceError } from '../domain/errors.js';
 import type { ClusterService } from '../services/clusters.js';
 import type { IamService } from '../services/iam.js';
@@ -55,6 +56,8 @@ export interface AppDependencies {
   metricsToken?: string | undefined;
   /** Connection limits against slow or oversized requests (defaults: DEFAULT_HTTP_LIMITS). */
   httpLimits?: HttpLimits;
+  /** Benchmark only (DWS_BENCH_ABLATE, refused in production): per-request work turned off. */
+  ablations?: ReadonlySet<Ablation>;
 }
 
 /** See docs/reliability.md: what each limit protects against and what a client sees when it hits it. */
@@ -78,6 +81,7 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
 
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const limits = deps.httpLimits ?? DEFAULT_HTTP_LIMITS;
+  const off = deps.ablations ?? NO_ABLATIONS;
   let closing = false;
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger as FastifyBaseLogger } : { logger: false }),
@@ -97,7 +101,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     clientErrorHandler,
     // The server's own id for every request: a caller's X-Request-Id is unsigned (anyone can forge it),
     // so it is only kept beside ours (callerRequestId: the request line, the audit trail).
-    genReqId: () => nextRequestId(),
+    genReqId: off.has('request-id') ? () => ABLATED_REQUEST_ID : () => nextRequestId(),
     // request.log is made only when a request logs through it (the request line below does not).
     childLoggerFactory: lazyChildLoggers,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
@@ -122,6 +126,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       return runWithClientSignal(controller.signal, () => handler.call(this as never, request, reply));
     };
   });
+  if (off.has('serialize')) app.setSerializerCompiler(firstAnswerSerializer);
   app.addHook('preClose', async () => {
     closing = true;
   });
@@ -151,10 +156,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       },
       'request',
     );
-  app.addHook('onResponse', (request, reply, done) => {
-    logRequestLine(request, reply.statusCode, reply.elapsedTime);
-    done();
-  });
+  if (!off.has('request-log'))
+    app.addHook('onResponse', (request, reply, done) => {
+      logRequestLine(request, reply.statusCode, reply.elapsedTime);
+      done();
+    });
   // A request whose client went away before the answer still gets its line (status 499, as the
   // catalogue's CLIENT_CLOSED_REQUEST): otherwise work done for it would leave no trace in the log.
   app.addHook('onRequestAbort', (request, done) => {
@@ -167,10 +173,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   });
   registerErrorHandlers(app);
   const metrics = deps.metrics ?? new Metrics();
-  registerMetricsHooks(app, metrics);
+  if (!off.has('metrics')) registerMetricsHooks(app, metrics);
   registerAuthentication(app, {
     identities: deps.identities,
     windowMs: deps.signatureWindowMs,
+    ...(off.has('signature') ? { checkSignatures: false } : {}),
     ...(deps.now ? { now: deps.now } : {}),
   });
 
@@ -183,4 +190,19 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   // The browser console: static files only, its API calls are authenticated like any other client's.
   await app.register(consolePlugin, { root: resolveConsoleRoot() });
   return app;
+}
+
+const NO_ABLATIONS: ReadonlySet<Ablation> = new Set();
+const ABLATED_REQUEST_ID = '00000000000000000000000000000000';
+
+/**
+ * DWS_BENCH_ABLATE=serialize: each route and status answers the JSON of its first answer again, so the
+ * bytes on the wire stay those of a real answer while no serializer runs.
+ */
+function firstAnswerSerializer(): (data: unknown) => string {
+  let first: string | undefined;
+  return (data) => {
+    first ??= JSON.stringify(data);
+    return first;
+  };
 }
