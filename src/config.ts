@@ -72,7 +72,15 @@ export interface Config {
 }
 
 /** The pieces of per-request work the benchmark can turn off, one at a time (docs/benchmarks.md). */
-export const ABLATIONS = ['signature', 'metrics', 'request-log', 'request-id', 'serialize', 'store'] as const;
+export const ABLATIONS = [
+  'signature',
+  'metrics',
+  'request-log',
+  'request-id',
+  'serialize',
+  'store',
+  'client-signal',
+] as const;
 export type Ablation = (typeof ABLATIONS)[number];
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);

@@ -37,7 +37,7 @@ test('with every switch on, encrypt-info still answers through the whole pipelin
       DWS_BOOTSTRAP_AK: credentials.ak,
       DWS_BOOTSTRAP_SK: credentials.sk,
       DWS_BOOTSTRAP_PROJECT_ID: projectId,
-      DWS_BENCH_ABLATE: 'signature,metrics,request-log,request-id,serialize,store',
+      DWS_BENCH_ABLATE: 'signature,metrics,request-log,request-id,serialize,store,client-signal',
     });
     const server = await startServer(config, { logger: false });
     try {

@@ -4,20 +4,13 @@
  * any store.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, {
-  type FastifyBaseLogger,
-  type FastifyInstance,
-  type FastifyRequest,
-  LogController,
-} from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { Ablation } from '../config.js';
-import { Errors, ServiceError } from '../domain/errors.js';
 import type { ClusterService } from '../services/clusters.js';
 import type { IamService } from '../services/iam.js';
 import type { IdentityProvider } from '../services/identity.js';
 import type { KeyService } from '../services/kms.js';
-import { runWithClientSignal } from '../store/call-context.js';
 import type { Database } from '../store/database.js';
 import { registerAuthentication } from './auth.js';
 import { ErrorBody } from './common-schemas.js';
@@ -28,15 +21,9 @@ import { iamRoutes } from './iam/routes.js';
 import { kmsRoutes } from './kms/routes.js';
 import { Metrics } from './ops/metrics.js';
 import { registerOpenApi } from './ops/openapi.js';
-import { opsRoutes, registerMetricsHooks } from './ops/routes.js';
-import { callerRequestId, lazyChildLoggers, nextRequestId, requestLineLogger } from './request-log.js';
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** performance.now() when the request arrived (for the request line of an aborted request). */
-    startedAt?: number;
-  }
-}
+import { opsRoutes } from './ops/routes.js';
+import { registerRequestHooks } from './request-hooks.js';
+import { lazyChildLoggers, nextRequestId } from './request-log.js';
 
 export interface AppDependencies {
   clusters: ClusterService;
@@ -82,7 +69,6 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const limits = deps.httpLimits ?? DEFAULT_HTTP_LIMITS;
   const off = deps.ablations ?? NO_ABLATIONS;
-  let closing = false;
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger as FastifyBaseLogger } : { logger: false }),
     bodyLimit: deps.bodyLimitBytes,
@@ -105,75 +91,17 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     // request.log is made only when a request logs through it (the request line below does not).
     childLoggerFactory: lazyChildLoggers,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
-    // One line per request is written by the onResponse hook below, with the caller and the route.
+    // One line per request is written by the onResponse hook (request-hooks.ts), with the caller and the route.
     logController: new LogController({ disableRequestLogging: true }),
-    // While closing, requests that still arrive on open connections answer 503 SHUTTING_DOWN (below).
+    // While closing, requests that still arrive on open connections answer 503 SHUTTING_DOWN (request-hooks.ts).
     return503OnClosing: false,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addSchema(ErrorBody);
-  // Every handler runs with its request's abort signal in reach of the store (src/store/call-context.ts):
-  // a client that disconnects stops the store waiting for it and rolls its uncommitted work back.
-  app.addHook('onRoute', (route) => {
-    const handler = route.handler;
-    route.handler = function (this: unknown, request, reply) {
-      // The response's 'close' before its 'finish' is the client disconnecting (Fastify's request.signal
-      // is not: on Node 20 it fires once the request body has been read).
-      const controller = new AbortController();
-      reply.raw.once('close', () => {
-        if (!reply.raw.writableFinished) controller.abort();
-      });
-      return runWithClientSignal(controller.signal, () => handler.call(this as never, request, reply));
-    };
-  });
   if (off.has('serialize')) app.setSerializerCompiler(firstAnswerSerializer);
-  app.addHook('preClose', async () => {
-    closing = true;
-  });
-  // Hooks on every request are callback-style: no promise per hook.
-  app.addHook('onRequest', (request, reply, done) => {
-    request.startedAt = performance.now();
-    reply.header('X-Request-Id', request.id);
-    done(closing ? new ServiceError(Errors.SHUTTING_DOWN) : undefined);
-  });
-  // A request that was in flight when the shutdown began is answered, then its connection is closed (a
-  // keep-alive connection left open would hold the shutdown until the force-close deadline).
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    if (closing) reply.header('Connection', 'close');
-    done(null, payload);
-  });
-  const requestLine = requestLineLogger(app.log);
-  const logRequestLine = (request: FastifyRequest, status: number, ms: number) =>
-    requestLine.info(
-      {
-        reqId: request.id,
-        method: request.method,
-        route: request.routeOptions.url ?? 'unknown',
-        status,
-        ms: Math.round(ms * 100) / 100,
-        caller: request.actor ? (request.actor.accessKey ?? request.actor.userName) : undefined,
-        callerReqId: callerRequestId(request),
-      },
-      'request',
-    );
-  if (!off.has('request-log'))
-    app.addHook('onResponse', (request, reply, done) => {
-      logRequestLine(request, reply.statusCode, reply.elapsedTime);
-      done();
-    });
-  // A request whose client went away before the answer still gets its line (status 499, as the
-  // catalogue's CLIENT_CLOSED_REQUEST): otherwise work done for it would leave no trace in the log.
-  app.addHook('onRequestAbort', (request, done) => {
-    logRequestLine(
-      request,
-      Errors.CLIENT_CLOSED_REQUEST.status,
-      performance.now() - (request.startedAt ?? 0),
-    );
-    done();
-  });
   registerErrorHandlers(app);
   const metrics = deps.metrics ?? new Metrics();
-  if (!off.has('metrics')) registerMetricsHooks(app, metrics);
+  registerRequestHooks(app, { metrics, ablations: off });
   registerAuthentication(app, {
     identities: deps.identities,
     windowMs: deps.signatureWindowMs,

@@ -3,16 +3,19 @@
  * - `lazyChildLoggers`: `request.log` without a pino child logger per request. The child (bound to
  *   the request id) is made the first time a request actually logs through it (warnings, errors), so
  *   the usual request that logs nothing but its request line pays nothing.
- * - `requestLineLogger`: the one line per request. Its fields are fixed and never secret (method,
- *   route pattern, status, duration, the caller's access key or user name, the request id), so it is
- *   written by a child without redaction: with the service's redaction paths (several of them
- *   wildcards, applied to every field of every line) redaction cost more than the rest of the line.
- *   Everything else keeps the redaction of the service's logger.
+ * - `RequestLine`: the one line per request. Its fields are fixed and never secret (the request id,
+ *   method, route pattern, status, duration, the caller's access key or user name, the caller's own
+ *   X-Request-Id when it is plain), so it needs no
+ *   redaction (the service's redaction paths, several of them wildcards, cost more than the rest of
+ *   the line). The line is the one pino writes for `info({reqId, method, route, status, ms, caller, callerReqId},
+ *   'request')`, built as one string from pino's own level, time and bindings prefixes and handed to
+ *   the logger's destination: no object per request, no walk over its keys. Everything else keeps
+ *   the redaction of the service's logger.
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { FastifyChildLoggerFactory } from 'fastify/types/logger.js';
-import type { Bindings, ChildLoggerOptions } from 'pino';
+import pino, { type Bindings, type ChildLoggerOptions } from 'pino';
 
 type LogMethod = (...args: unknown[]) => void;
 
@@ -67,9 +70,79 @@ class LazyChildLogger {
 export const lazyChildLoggers: FastifyChildLoggerFactory = (logger, bindings, options) =>
   new LazyChildLogger(logger, bindings, options) as unknown as FastifyBaseLogger;
 
-/** The logger of the per-request line: the app's logger without redaction (fixed, non-secret fields). */
-export function requestLineLogger(appLogger: FastifyBaseLogger): FastifyBaseLogger {
-  return appLogger.child({}, { redact: [] });
+const INFO = 30;
+const {
+  lsCacheSym,
+  timeSym,
+  chindingsSym,
+  streamSym,
+  endSym,
+  mixinSym,
+  formattersSym,
+  hooksSym,
+  nestedKeySym,
+  messageKeySym,
+} = pino.symbols;
+
+/** A pino logger seen through `pino.symbols` (checked at start-up before the line is built from it). */
+// biome-ignore lint/suspicious/noExplicitAny: pino's symbol-keyed internals have no declared types
+type PinoInternals = Record<symbol, any> & { levelVal: number };
+
+/** The per-request line (see the top of this file). */
+export class RequestLine {
+  readonly #logger: FastifyBaseLogger;
+  /** Set when the logger is a plain pino logger whose line can be built here (else: logger.info). */
+  readonly #pino: PinoInternals | undefined;
+
+  constructor(appLogger: FastifyBaseLogger) {
+    this.#logger = appLogger.child({}, { redact: [] });
+    const internals = this.#logger as unknown as PinoInternals;
+    const plain =
+      typeof internals[timeSym] === 'function' &&
+      typeof internals[lsCacheSym]?.[INFO] === 'string' &&
+      typeof internals[chindingsSym] === 'string' &&
+      typeof internals[streamSym]?.write === 'function' &&
+      internals[streamSym][pino.symbols.needsMetadataGsym] !== true &&
+      !internals[mixinSym] &&
+      !internals[formattersSym]?.log &&
+      !internals[hooksSym]?.streamWrite &&
+      !internals[nestedKeySym] &&
+      internals[messageKeySym] === 'msg';
+    this.#pino = plain ? internals : undefined;
+  }
+
+  /** Whether the line is written at all (LOG_LEVEL at most info). */
+  get enabled(): boolean {
+    const level = (this.#logger as unknown as { levelVal?: number }).levelVal;
+    return level === undefined || level <= INFO;
+  }
+
+  /**
+   * Writes the line. `routeJson` is the route pattern as a JSON string (made once per route); `id`,
+   * `method` and `callerReqId` need no escaping (ids are the server's hex or checked against
+   * [A-Za-z0-9._-] by callerRequestId, methods are tokens).
+   */
+  write(
+    id: string,
+    method: string,
+    routeJson: string,
+    status: number,
+    ms: number,
+    caller: string | undefined,
+    callerReqId: string | undefined,
+  ): void {
+    const p = this.#pino;
+    if (p === undefined) {
+      const route = JSON.parse(routeJson) as string;
+      this.#logger.info({ reqId: id, method, route, status, ms, caller, callerReqId }, 'request');
+      return;
+    }
+    p[streamSym].write(
+      `${p[lsCacheSym][INFO]}${p[timeSym]()}${p[chindingsSym]},"reqId":"${id}","method":"${method}","route":${routeJson},"status":${status},"ms":${ms}${
+        caller === undefined ? '' : `,"caller":${JSON.stringify(caller)}`
+      }${callerReqId === undefined ? '' : `,"callerReqId":"${callerReqId}"`},"msg":"request"${p[endSym]}`,
+    );
+  }
 }
 
 // Request ids: 32 hex characters, a random per-process prefix and a counter. Unique across instances

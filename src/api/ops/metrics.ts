@@ -12,25 +12,128 @@
  * | `dws_store_errors_total` | source | store unreachable or unwritable (`request`: answered 503; `job`: job runner; `readiness`: /readyz) |
  * | `process_*`, `nodejs_*` | | prom-client's default process metrics |
  */
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Histogram, type Metric, Registry } from 'prom-client';
 
 export type StoreErrorSource = 'request' | 'job' | 'readiness';
 
+const REQUEST_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
+type RequestLabels = Readonly<{ method: string; route: string; status: string }>;
+
+/** The answers of one method, route pattern and status: plain numbers, no label set to hash. */
+class RequestSeries {
+  count = 0;
+  sum = 0;
+  /** Answers per bucket of REQUEST_BUCKETS (not cumulative); past the last bound only `count` grows. */
+  readonly buckets = new Float64Array(REQUEST_BUCKETS.length);
+  constructor(readonly labels: RequestLabels) {}
+}
+
+/**
+ * The request metrics of one route (method and pattern), bound once when the route is added: an
+ * answer finds its series by status in a small map, where prom-client's `inc(labels)` and
+ * `observe(labels, v)` would hash the label set twice per request.
+ */
+export class RouteRequests {
+  readonly #byStatus = new Map<number, RequestSeries>();
+
+  constructor(
+    private readonly all: RequestMetrics,
+    readonly method: string,
+    readonly route: string,
+  ) {}
+
+  observe(status: number, seconds: number): void {
+    let series = this.#byStatus.get(status);
+    if (series === undefined) {
+      series = this.all.series(this.method, this.route, status);
+      this.#byStatus.set(status, series);
+    }
+    series.count++;
+    series.sum += seconds;
+    for (let i = 0; i < REQUEST_BUCKETS.length; i++) {
+      if (seconds <= REQUEST_BUCKETS[i]!) {
+        series.buckets[i]!++;
+        break;
+      }
+    }
+  }
+}
+
+/**
+ * `dws_http_requests_total` and `dws_http_request_duration_seconds`, kept as RequestSeries and shown to
+ * the registry as a counter and a histogram in prom-client's own form (same exposition text).
+ */
+class RequestMetrics {
+  readonly #series = new Map<string, RequestSeries>();
+
+  series(method: string, route: string, status: number): RequestSeries {
+    const key = `${method} ${route} ${status}`;
+    let series = this.#series.get(key);
+    if (series === undefined) {
+      series = new RequestSeries({ method, route, status: String(status) });
+      this.#series.set(key, series);
+    }
+    return series;
+  }
+
+  reset(): void {
+    for (const series of this.#series.values()) {
+      series.count = 0;
+      series.sum = 0;
+      series.buckets.fill(0);
+    }
+  }
+
+  counter(name: string, help: string): Metric {
+    const metric = {
+      name,
+      help,
+      type: 'counter',
+      aggregator: 'sum',
+      get: async () => ({
+        name,
+        help,
+        type: 'counter',
+        aggregator: 'sum',
+        values: [...this.#series.values()].map((s) => ({ labels: { ...s.labels }, value: s.count })),
+      }),
+      reset: () => this.reset(),
+    };
+    return metric as unknown as Metric;
+  }
+
+  histogram(name: string, help: string): Metric {
+    const metric = {
+      name,
+      help,
+      type: 'histogram',
+      aggregator: 'sum',
+      get: async () => {
+        const values: { labels: Record<string, string | number>; value: number; metricName: string }[] = [];
+        for (const s of this.#series.values()) {
+          let cumulative = 0;
+          for (const [i, le] of REQUEST_BUCKETS.entries()) {
+            cumulative += s.buckets[i]!;
+            values.push({ labels: { le, ...s.labels }, value: cumulative, metricName: `${name}_bucket` });
+          }
+          values.push(
+            { labels: { le: '+Inf', ...s.labels }, value: s.count, metricName: `${name}_bucket` },
+            { labels: { ...s.labels }, value: s.sum, metricName: `${name}_sum` },
+            { labels: { ...s.labels }, value: s.count, metricName: `${name}_count` },
+          );
+        }
+        return { name, help, type: 'histogram', aggregator: 'sum', values };
+      },
+      reset: () => this.reset(),
+    };
+    return metric as unknown as Metric;
+  }
+}
+
 export class Metrics {
   readonly registry = new Registry();
-  private readonly requests = new Counter({
-    name: 'dws_http_requests_total',
-    help: 'HTTP requests answered, by method, route pattern and status code.',
-    labelNames: ['method', 'route', 'status'] as const,
-    registers: [this.registry],
-  });
-  private readonly latency = new Histogram({
-    name: 'dws_http_request_duration_seconds',
-    help: 'HTTP request latency in seconds, by method, route pattern and status code.',
-    labelNames: ['method', 'route', 'status'] as const,
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [this.registry],
-  });
+  private readonly requests = new RequestMetrics();
+  readonly #routes = new Map<string, RouteRequests>();
   private readonly jobs = new Counter({
     name: 'dws_jobs_finished_total',
     help: 'Jobs finished by this instance, by job name and outcome (SUCCESS or FAIL).',
@@ -58,6 +161,18 @@ export class Metrics {
   });
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
+    this.registry.registerMetric(
+      this.requests.counter(
+        'dws_http_requests_total',
+        'HTTP requests answered, by method, route pattern and status code.',
+      ),
+    );
+    this.registry.registerMetric(
+      this.requests.histogram(
+        'dws_http_request_duration_seconds',
+        'HTTP request latency in seconds, by method, route pattern and status code.',
+      ),
+    );
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
     // Known series start at zero, so dashboards and alerts see them before the first event.
     this.storeErrors.inc({ source: 'request' }, 0);
@@ -65,10 +180,19 @@ export class Metrics {
     this.storeErrors.inc({ source: 'readiness' }, 0);
   }
 
+  /** The request metrics of one route, bound once (at start-up, for each route as it is added). */
+  route(method: string, route: string): RouteRequests {
+    const key = `${method} ${route}`;
+    let bound = this.#routes.get(key);
+    if (bound === undefined) {
+      bound = new RouteRequests(this.requests, method, route);
+      this.#routes.set(key, bound);
+    }
+    return bound;
+  }
+
   observeRequest(method: string, route: string, status: number, seconds: number): void {
-    const labels = { method, route, status: String(status) };
-    this.requests.inc(labels);
-    this.latency.observe(labels, seconds);
+    this.route(method, route).observe(status, seconds);
   }
 
   observeKeyOperation(operation: string, ok: boolean): void {

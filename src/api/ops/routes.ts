@@ -6,16 +6,15 @@
  *   out of rotation. Liveness never touches the store.
  * - `GET /metrics`: Prometheus text format. Open unless DWS_METRICS_TOKEN is set, in which case it needs
  *   `Authorization: Bearer <token>`.
- * The request, key-operation and store-error counters are fed by hooks on the whole app
- * (`registerMetricsHooks`, called by buildApp).
+ * The request, key-operation and store-error counters are fed by the app's request hooks
+ * (`registerRequestHooks` in src/api/request-hooks.ts).
  */
 import { timingSafeEqual } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Errors, ServiceError } from '../../domain/errors.js';
 import type { Database } from '../../store/database.js';
 import { checkStoreReadiness } from '../../store/health.js';
-import { isStoreUnavailable } from '../../store/unavailable.js';
 import { declareSurface, sendError } from '../errors.js';
 import type { Metrics } from './metrics.js';
 
@@ -122,23 +121,3 @@ export const opsRoutes: FastifyPluginAsync<OpsRoutesOptions> = async (app, optio
     },
   );
 };
-
-/**
- * Hooks on the root app that feed the metrics: one observation per answered request (by route
- * pattern, so ids never become label values), KMS operations by permission name, and store errors.
- */
-export function registerMetricsHooks(app: FastifyInstance, metrics: Metrics): void {
-  app.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    metrics.observeRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
-    const action = request.routeOptions.config?.action;
-    if (action?.startsWith('kms:') && request.actor) {
-      metrics.observeKeyOperation(action, reply.statusCode < 400);
-    }
-  });
-  app.addHook('onError', async (_request, _reply, error) => {
-    const storeDown =
-      (error instanceof ServiceError && error.def === Errors.STORE_UNAVAILABLE) || isStoreUnavailable(error);
-    if (storeDown) metrics.storeError('request');
-  });
-}

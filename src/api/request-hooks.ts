@@ -1,0 +1,161 @@
+/**
+ * The hooks every request passes through besides authentication: one of each kind, callback-style (no
+ * promise per hook), and with everything that depends only on the route worked out once, when the
+ * route is added (see docs/benchmarks.md):
+ * - the route's handler runs with its request's abort signal in reach of the store
+ *   (src/store/call-context.ts): a client that disconnects stops the store waiting for it and rolls its
+ *   uncommitted work back.
+ * - onRequest: the arrival time; the X-Request-Id answer header; 503 SHUTTING_DOWN once the app is closing.
+ * - onSend: `Connection: close` on answers sent while closing (a kept-alive connection would hold the
+ *   shutdown until its force-close deadline).
+ * - onResponse: the metrics and the request line, through the route's ObservedRoute: its request
+ *   metrics bound in advance (no label set hashed per request) and its pattern already JSON-encoded.
+ * - onRequestAbort: the request line of a request whose client went away before the answer (status
+ *   499, as the catalogue's CLIENT_CLOSED_REQUEST): work done for it still leaves a trace in the log.
+ * - onError: store failures counted.
+ * The benchmark's ablation switches (DWS_BENCH_ABLATE) `metrics`, `request-log` and `client-signal`
+ * leave their part out.
+ */
+import type { FastifyInstance, RouteOptions } from 'fastify';
+import type { Ablation } from '../config.js';
+import { Errors, ServiceError } from '../domain/errors.js';
+import { runWithClientSignal } from '../store/call-context.js';
+import { isStoreUnavailable } from '../store/unavailable.js';
+import type { Metrics, RouteRequests } from './ops/metrics.js';
+import { callerRequestId, RequestLine } from './request-log.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** performance.now() when the request arrived (for the request line of an aborted request). */
+    startedAt?: number;
+  }
+  interface FastifyContextConfig {
+    /** Bound when the route is added (registerRequestHooks): what its answers feed. */
+    observed?: ObservedRoute;
+  }
+}
+
+/** What the answers of one route feed, bound once when the route is added. */
+class ObservedRoute {
+  /** The pattern as the request line shows it, JSON-encoded once. */
+  readonly routeJson: string;
+
+  constructor(
+    /** The metric series of the route's method and pattern (undefined: the method varies per request). */
+    readonly requests: RouteRequests | undefined,
+    /** Pattern label of the metrics. */
+    readonly route: string,
+    routeInLog: string,
+    /** The KMS operation counted for the route (its action, when a `kms:` one). */
+    readonly keyOperation: string | undefined,
+  ) {
+    this.routeJson = JSON.stringify(routeInLog);
+  }
+}
+
+/** Requests that matched no route (404s, URLs refused by the router). */
+const UNMATCHED = new ObservedRoute(undefined, 'unmatched', 'unknown', undefined);
+
+export interface RequestHooksOptions {
+  metrics: Metrics;
+  ablations: ReadonlySet<Ablation>;
+}
+
+export function registerRequestHooks(app: FastifyInstance, options: RequestHooksOptions): void {
+  const { metrics, ablations } = options;
+  const meter = !ablations.has('metrics');
+  const line = ablations.has('request-log') ? undefined : new RequestLine(app.log);
+  const withClientSignal = !ablations.has('client-signal');
+  let closing = false;
+
+  app.addHook('onRoute', (route: RouteOptions) => {
+    if (withClientSignal) {
+      const handler = route.handler;
+      route.handler = function (this: unknown, request, reply) {
+        // The response's 'close' before its 'finish' is the client disconnecting (Fastify's request.signal
+        // is not: on Node 20 it fires once the request body has been read).
+        const controller = new AbortController();
+        reply.raw.once('close', () => {
+          if (!reply.raw.writableFinished) controller.abort();
+        });
+        return runWithClientSignal(controller.signal, () => handler.call(this as never, request, reply));
+      };
+    }
+    const action = route.config?.action;
+    const requests = typeof route.method === 'string' ? metrics.route(route.method, route.url) : undefined;
+    // A fresh config object: Fastify's automatic HEAD route shares the GET route's.
+    route.config = {
+      ...route.config,
+      observed: new ObservedRoute(
+        requests,
+        route.url,
+        route.url,
+        action?.startsWith('kms:') ? action : undefined,
+      ),
+    };
+  });
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    request.startedAt = performance.now();
+    reply.header('X-Request-Id', request.id);
+    done(closing ? new ServiceError(Errors.SHUTTING_DOWN) : undefined);
+  });
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) reply.header('Connection', 'close');
+    done(null, payload);
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    const observed = request.routeOptions.config.observed ?? UNMATCHED;
+    const status = reply.statusCode;
+    const elapsedMs = reply.elapsedTime;
+    const actor = request.actor;
+    if (meter) {
+      if (observed.requests !== undefined) observed.requests.observe(status, elapsedMs / 1000);
+      else metrics.observeRequest(request.method, observed.route, status, elapsedMs / 1000);
+      if (observed.keyOperation !== undefined && actor !== undefined) {
+        metrics.observeKeyOperation(observed.keyOperation, status < 400);
+      }
+    }
+    if (line?.enabled) {
+      line.write(
+        request.id,
+        request.method,
+        observed.routeJson,
+        status,
+        Math.round(elapsedMs * 100) / 100,
+        actor === undefined ? undefined : (actor.accessKey ?? actor.userName),
+        callerRequestId(request),
+      );
+    }
+    done();
+  });
+  if (line) {
+    app.addHook('onRequestAbort', (request, done) => {
+      if (!line.enabled) return done();
+      const observed = request.routeOptions.config.observed ?? UNMATCHED;
+      const actor = request.actor;
+      line.write(
+        request.id,
+        request.method,
+        observed.routeJson,
+        Errors.CLIENT_CLOSED_REQUEST.status,
+        Math.round((performance.now() - (request.startedAt ?? 0)) * 100) / 100,
+        actor === undefined ? undefined : (actor.accessKey ?? actor.userName),
+        callerRequestId(request),
+      );
+      done();
+    });
+  }
+  if (meter) {
+    app.addHook('onError', (_request, _reply, error, done) => {
+      const storeDown =
+        (error instanceof ServiceError && error.def === Errors.STORE_UNAVAILABLE) ||
+        isStoreUnavailable(error);
+      if (storeDown) metrics.storeError('request');
+      done();
+    });
+  }
+}
