@@ -7,8 +7,11 @@
  *   open on the (single) connection, so a read never sees another operation's uncommitted writes; in
  *   a transaction the caller falls back to the Kysely query, which waits for the connection.
  *   `cachedFirst` adds a row cache for the embedded mode, where this process is the only writer of the
- *   file: it is valid only while the connection's `total_changes()` (every row inserted, updated or
- *   deleted through it, committed or not) stays the same, so any write empties it before the next read.
+ *   file (one process owns an SQLite store; DWS_SQLITE_ROW_CACHE=0 for anything else). The connection
+ *   counts its own writes: every statement it prepares that may write (`!statement.readonly`: DML,
+ *   BEGIN/COMMIT, DDL, writing pragmas, `exec`) bumps a counter when prepared and again when run, and
+ *   the cache is emptied whenever the counter moved since the last read. That costs nothing per read,
+ *   where asking SQLite (`SELECT total_changes()`) cost a statement step on every request.
  * - PostgreSQL: a named statement through the pool (parsed and planned once per pooled connection).
  * Only the root instance is registered: inside a transaction (`Transaction<Schema>`) repository
  * functions always take the Kysely path, on the transaction's own connection.
@@ -27,7 +30,8 @@ export const DEFAULT_SQLITE_ROW_CACHE = 10_000;
 
 class SqliteReads {
   private readonly statements = new Map<string, SqliteDatabase.Statement>();
-  private readonly totalChanges: SqliteDatabase.Statement<[], number>;
+  /** Bumped by every statement of the connection that may write (see countWrites). */
+  private writes = 0;
   private generation = -1;
   /** Per statement: key → frozen row. */
   private readonly caches = new Map<string, Map<string, unknown>>();
@@ -38,7 +42,41 @@ class SqliteReads {
     private readonly sqlite: SqliteDatabase.Database,
     private readonly maxRows: number,
   ) {
-    this.totalChanges = sqlite.prepare<[], number>('SELECT total_changes()').pluck();
+    this.countWrites();
+  }
+
+  /** Wraps the connection's `prepare` and `exec` so that every statement that may write bumps `writes`. */
+  private countWrites(): void {
+    const sqlite = this.sqlite;
+    const prepare = sqlite.prepare.bind(sqlite);
+    const exec = sqlite.exec.bind(sqlite);
+    const wrote = () => {
+      this.writes++;
+    };
+    sqlite.prepare = ((source: string) => {
+      const statement = prepare(source);
+      if (!statement.readonly) {
+        wrote();
+        for (const method of ['run', 'get', 'all', 'iterate'] as const) {
+          const original = statement[method].bind(statement) as (...args: unknown[]) => unknown;
+          (statement as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+            try {
+              return original(...args);
+            } finally {
+              wrote();
+            }
+          };
+        }
+      }
+      return statement;
+    }) as typeof sqlite.prepare;
+    sqlite.exec = ((source: string) => {
+      try {
+        return exec(source);
+      } finally {
+        wrote();
+      }
+    }) as typeof sqlite.exec;
   }
 
   /**
@@ -52,7 +90,7 @@ class SqliteReads {
   ): T | undefined | typeof UNAVAILABLE {
     if (this.sqlite.inTransaction || !this.sqlite.open) return UNAVAILABLE;
     if (this.maxRows === 0) return this.statement(sql)!.get(...params) as T | undefined;
-    const generation = this.totalChanges.get()!;
+    const generation = this.writes;
     if (generation !== this.generation || this.cachedRows >= this.maxRows) {
       for (const rows of this.caches.values()) rows.clear();
       this.cachedRows = 0;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { sql } from 'kysely';
 import {
   type ClusterEncryption,
   deleteCluster,
@@ -113,6 +114,22 @@ test('DWS_SQLITE_ROW_CACHE=0: every encrypt-info read goes to SQLite', async () 
     const second = await findClusterEncryption(database.db, P, ID);
     assert.deepEqual(first, second);
     assert.notEqual(first, second, 'two reads, two rows');
+  } finally {
+    await database.close();
+  }
+});
+
+test('the row cache is emptied by writes made through raw SQL too', async () => {
+  const database = await openSqlite(':memory:');
+  try {
+    const db = database.db;
+    await insertCluster(db, cluster(ID, 'raw'));
+    const first = await findClusterEncryption(db, P, ID);
+    assert.equal(await findClusterEncryption(db, P, ID), first, 'cached');
+    await sql`UPDATE clusters SET master_key_name = 'by-sql' WHERE id = ${ID}`.execute(db);
+    assert.equal((await findClusterEncryption(db, P, ID))?.master_key_name, 'by-sql');
+    await sql.raw(`UPDATE clusters SET master_key_name = 'by-exec' WHERE id = '${ID}'`).execute(db);
+    assert.equal((await findClusterEncryption(db, P, ID))?.master_key_name, 'by-exec');
   } finally {
     await database.close();
   }
