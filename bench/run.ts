@@ -60,7 +60,8 @@ const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
 const ALL_STEPS = 'read,ablate,log,startup,ops,large';
 const STEPS = new Set((process.env.BENCH_STEPS ?? ALL_STEPS).split(',').map((s) => s.trim()));
 /** Length of each round of the ablation step (8 servers per round: keep it short). */
-const ABLATE_SECONDS = num('BENCH_ABLATE_SECONDS', 5);
+const ABLATE_SECONDS = num('BENCH_ABLATE_SECONDS', 4);
+const ABLATE_ROUNDS = Math.max(1, num('BENCH_ABLATE_ROUNDS', 3));
 /**
  * The ablation step's variants: everything on, then each piece of per-request work off in turn
  * (DWS_BENCH_ABLATE, a switch the service refuses with NODE_ENV=production).
@@ -95,6 +96,7 @@ function shouldWriteReport(): boolean {
     'BENCH_HOT_CLUSTERS',
     'BENCH_SIGN_TIMES',
     'BENCH_ABLATE_SECONDS',
+    'BENCH_ABLATE_ROUNDS',
     'BENCH_PROFILE',
     'BENCH_BASELINE_DIST',
   ];
@@ -125,8 +127,8 @@ export interface ReadScenario {
   /** Set on the large-store figure: the name of the small-store figure measured in the same rounds. */
   comparedWith?: string;
   /** Set on the ablation step's figures: the switch turned off ('' for everything on) and what it does. */
-  ablation?: { off: string; what: string };
-  /** CPU µs per request (user + system) of the ceiling and the service process, and their ratio. */
+  ablation?: Ablation;
+  /** CPU µs per request (user + system; median of the rounds) of the ceiling and the service process, and their ratio. */
   ceilingCpuMicros: number;
   serviceCpuMicros: number;
   cpuRatio: number;
@@ -269,7 +271,14 @@ interface ReadTarget {
   requests: SignedRequest[];
   /** Pairs this figure with another one measured in the same rounds (the large-store comparison). */
   comparedWith?: string;
-  ablation?: { off: string; what: string };
+  ablation?: Ablation;
+}
+
+/** One variant of the ablation step; `build` is 'baseline' for BENCH_BASELINE_DIST's build. */
+export interface Ablation {
+  off: string;
+  what: string;
+  build?: string;
 }
 
 /**
@@ -282,6 +291,7 @@ async function measureRead(
   generator: LoadGenerator,
   workDir: string,
   seconds = SECONDS,
+  rounds = ROUNDS,
 ): Promise<ReadScenario[]> {
   // Every request is valid: check a few against each service before loading it.
   for (const t of targets) {
@@ -313,7 +323,7 @@ async function measureRead(
   }
   const a: LoadResult[] = [];
   const b: LoadResult[][] = targets.map(() => []);
-  for (let round = 0; round < ROUNDS; round++) {
+  for (let round = 0; round < rounds; round++) {
     a.push(await load(ceiling, first.requests, seconds));
     for (const [i, t] of targets.entries()) {
       const r = await load(t.service.child, t.requests, seconds);
@@ -345,8 +355,9 @@ async function measureRead(
       non2xx: results.reduce((n, r) => n + r.non2xx, 0),
       errors: results.reduce((n, r) => n + r.errors, 0),
       peakRssMiB: peakRssMiB(t.service.child.process.pid),
-      ceilingCpuMicros: mean(a.map((r) => r.cpuMicrosPerRequest ?? Number.NaN)),
-      serviceCpuMicros: mean(results.map((r) => r.cpuMicrosPerRequest ?? Number.NaN)),
+      // The median of the rounds: one round disturbed by other work on the machine does not move it.
+      ceilingCpuMicros: median(a.map((r) => r.cpuMicrosPerRequest ?? Number.NaN)),
+      serviceCpuMicros: median(results.map((r) => r.cpuMicrosPerRequest ?? Number.NaN)),
       cpuRatio: 0,
     };
     scenario.cpuRatio = scenario.ceilingCpuMicros / scenario.serviceCpuMicros;
@@ -373,37 +384,50 @@ async function measureAblations(
   workDir: string,
 ): Promise<ReadScenario[]> {
   await service.stop();
-  const variants: Service[] = [];
+  // With BENCH_BASELINE_DIST every variant also runs on the other build, in the same rounds: the
+  // table before and after a change, measured under the same load.
+  const baselineDist = process.env.BENCH_BASELINE_DIST;
+  const variants: { ablation: Ablation; service: Service }[] = [];
   try {
-    for (const [i, ablation] of ABLATIONS.entries()) {
-      const dir = mkdtempSync(join(workDir, `ablate-${i}-`));
-      if (storeName === 'sqlite') cpSync(dataDir, dir, { recursive: true });
-      const variant = new Service(
-        { ...env, DATA_DIR: dir, DWS_BENCH_ABLATE: ablation.off },
-        join(workDir, `ablate-${i}.log`),
-        service.projectId,
-      );
-      variants.push(variant);
-      await variant.start();
+    for (const build of baselineDist ? ['', 'baseline'] : ['']) {
+      for (const ablation of ABLATIONS) {
+        const dir = mkdtempSync(join(workDir, `ablate-${variants.length}-`));
+        if (storeName === 'sqlite') cpSync(dataDir, dir, { recursive: true });
+        const variant = new Service(
+          {
+            ...env,
+            DATA_DIR: dir,
+            DWS_BENCH_ABLATE: ablation.off,
+            ...(build && baselineDist ? { BENCH_DIST: baselineDist } : {}),
+          },
+          join(workDir, `ablate-${variants.length}.log`),
+          service.projectId,
+        );
+        variants.push({ ablation: build ? { ...ablation, build } : ablation, service: variant });
+        await variant.start();
+      }
     }
-    log(`${storeName}: ablation, ${variants.length} instances, rounds of ${ABLATE_SECONDS} s`);
+    log(
+      `${storeName}: ablation, ${variants.length} instances, ${ABLATE_ROUNDS} rounds of ${ABLATE_SECONDS} s`,
+    );
     return await measureRead(
       ceiling,
-      ABLATIONS.map((ablation, i) => ({
-        name: `${storeName}, ${CLUSTERS.toLocaleString('en')} clusters, ${ablation.off || 'nothing'} off`,
+      variants.map(({ ablation, service: variant }) => ({
+        name: `${storeName}, ${CLUSTERS.toLocaleString('en')} clusters, ${ablation.off || 'nothing'} off${ablation.build ? ` (${ablation.build} build)` : ''}`,
         store: storeName,
         clusters: CLUSTERS,
         logLevel: LOG_LEVEL,
-        service: variants[i]!,
-        requests: sign(variants[i]!.host),
+        service: variant,
+        requests: sign(variant.host),
         ablation,
       })),
       generator,
       workDir,
       ABLATE_SECONDS,
+      ABLATE_ROUNDS,
     );
   } finally {
-    for (const variant of variants) await variant.stop();
+    for (const { service: variant } of variants) await variant.stop();
     await service.start();
   }
 }

@@ -37,7 +37,15 @@ function readTable(reads: ReadScenario[]): string[] {
  * The ablation step: CPU µs per request of the service with each piece of per-request work off, beside
  * everything on; all measured in the same rounds as the ceiling.
  */
-function ablationTable(reads: ReadScenario[]): string[] {
+function ablationTable(all: ReadScenario[]): string[] {
+  const builds = [...new Set(all.map((r) => r.ablation?.build ?? ''))];
+  return builds.flatMap((build) => {
+    const reads = all.filter((r) => (r.ablation?.build ?? '') === build);
+    return [...(build ? [`${build} build (BENCH_BASELINE_DIST):`, ''] : []), ...ablationRows(reads), ''];
+  });
+}
+
+function ablationRows(reads: ReadScenario[]): string[] {
   const all = reads.find((r) => r.ablation?.off === '');
   if (!all) return [];
   const first = reads[0]!;
@@ -71,7 +79,7 @@ function section(results: Results, store: string): string {
     '',
   ];
   if (reads.length > 0) lines.push(...readTable(reads), '', ...targets(store, reads, startup), '');
-  if (ablation.length > 0) lines.push(...ablationTable(ablation), '');
+  if (ablation.length > 0) lines.push(...ablationTable(ablation));
   if (startup.length > 0) {
     lines.push(
       '| `npm start` → first answered signed request | runs (ms) | median (ms) |',
