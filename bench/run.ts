@@ -74,6 +74,10 @@ const ABLATIONS: { off: string; what: string }[] = [
   { off: 'request-id', what: 'request-id generation (a constant id)' },
   { off: 'serialize', what: "response serialization (the first answer's JSON reused)" },
   { off: 'store', what: 'store read (the first row read, answered again)' },
+  {
+    off: 'client-signal',
+    what: "the store's client-disconnect signal (an AbortController, a listener and AsyncLocalStorage per request)",
+  },
 ];
 
 /**
