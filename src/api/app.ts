@@ -13,7 +13,7 @@ import type { IdentityProvider } from '../services/identity.js';
 import type { KeyService } from '../services/kms.js';
 import type { Database } from '../store/database.js';
 import { registerAuthentication } from './auth.js';
-import { ErrorBody } from './common-schemas.js';
+import { ErrorBody, integerLikeKeyword } from './common-schemas.js';
 import { consolePlugin, resolveConsoleRoot } from './console/plugin.js';
 import { dwsRoutes } from './dws/routes.js';
 import { clientErrorHandler, frameworkErrors, registerErrorHandlers } from './errors.js';
@@ -90,7 +90,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     genReqId: off.has('request-id') ? () => ABLATED_REQUEST_ID : () => nextRequestId(),
     // request.log is made only when a request logs through it (the request line below does not).
     childLoggerFactory: lazyChildLoggers,
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    ajv: {
+      customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false },
+      plugins: [integerLikeKeyword],
+    },
     // One line per request is written by the onResponse hook (request-hooks.ts), with the caller and the route.
     logController: new LogController({ disableRequestLogging: true }),
     // While closing, requests that still arrive on open connections answer 503 SHUTTING_DOWN (request-hooks.ts).

@@ -83,9 +83,11 @@ for (const store of stores()) {
         key_id: keyId,
         key_state: '3',
       });
-      for (const days of ['6', '1097', 'x', 3.5]) {
+      for (const days of ['6', '1097', 'x', 3.5, '', null]) {
         const res = await kms('schedule-key-deletion', { key_id: keyId, pending_days: days });
         assert.equal(res.status, 400, String(days));
+        assert.equal(res.body.error_code, 'KMS.0001');
+        assert.match(res.body.error_msg, /pending_days must be an integer from 7 to 1096/, res.text);
       }
       const unknown = await kms('disable-key', { key_id: '00000000-0000-4000-8000-000000000000' });
       assert.equal(unknown.status, 404);

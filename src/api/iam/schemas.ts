@@ -1,6 +1,6 @@
 /** TypeBox schemas of the IAM surface: token issue (Keystone v3, password method) and the audit trail. */
 import { Type } from '@sinclair/typebox';
-import { Nullable } from '../common-schemas.js';
+import { IntegerLike, Nullable } from '../common-schemas.js';
 
 const Name = Type.String({ minLength: 1, maxLength: 255 });
 const Id = Type.String({ minLength: 1, maxLength: 64 });
@@ -43,8 +43,13 @@ export const TokenResponse = Type.Object({
   }),
 });
 
+/** The most audit events one page holds. */
+export const MAX_AUDIT_PAGE = 1000;
+
 export const AuditQuery = Type.Object({
-  limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$', description: '1 to 1000 (default 100)' })),
+  limit: Type.Optional(
+    IntegerLike(1, MAX_AUDIT_PAGE, { description: `1 to ${MAX_AUDIT_PAGE} (default 100)` }),
+  ),
   marker: Type.Optional(
     Type.String({ pattern: '^[0-9]{1,18}$', description: 'next_marker of the previous page' }),
   ),

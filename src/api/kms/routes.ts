@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { TSchema } from '@sinclair/typebox';
 import { Errors, ServiceError } from '../../domain/errors.js';
-import { isKeySpec, KEY_SPECS, MAX_PENDING_DAYS, MIN_PENDING_DAYS } from '../../domain/keys.js';
+import { isKeySpec, KEY_SPECS } from '../../domain/keys.js';
 import type { KeyService } from '../../services/kms.js';
 import { actorOf } from '../auth.js';
 import { errorResponses, ProjectParams } from '../common-schemas.js';
@@ -44,25 +44,6 @@ function schema<Body extends TSchema, Result extends TSchema>(
   };
 }
 
-/** Reads an integer-or-digits field and checks its range. */
-function integerField(
-  value: number | string | undefined,
-  field: string,
-  min: number,
-  max: number,
-  fallback?: number,
-): number {
-  if (value === undefined) {
-    if (fallback === undefined) throw new ServiceError(Errors.INVALID_PARAMETER, `${field} is required.`);
-    return fallback;
-  }
-  const n = typeof value === 'number' ? value : Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new ServiceError(Errors.INVALID_PARAMETER, `${field} must be an integer from ${min} to ${max}.`);
-  }
-  return n;
-}
-
 export const kmsRoutes: FastifyPluginAsyncTypebox<KmsRoutesOptions> = async (app, { keys }) => {
   declareSurface(app, 'KMS', ['/v1.0/:project_id/kms/*']);
   app.post(
@@ -100,7 +81,7 @@ export const kmsRoutes: FastifyPluginAsyncTypebox<KmsRoutesOptions> = async (app
     { config: { action: 'kms:cmk:list' }, schema: schema('ListKeys', ListKeysBody, ListKeysResult) },
     async (request) => {
       const page = await keys.listKeys(actorOf(request), {
-        limit: integerField(request.body.limit, 'limit', 1, 1000, 1000),
+        limit: request.body.limit ?? 1000,
         ...(request.body.marker ? { marker: request.body.marker } : {}),
         ...(request.body.key_state ? { state: request.body.key_state } : {}),
         ...(request.body.key_spec ? { spec: request.body.key_spec } : {}),
@@ -136,13 +117,8 @@ export const kmsRoutes: FastifyPluginAsyncTypebox<KmsRoutesOptions> = async (app
       schema: schema('DeleteKey', ScheduleDeletionBody, DeletionResult),
     },
     async (request) => {
-      const days = integerField(
-        request.body.pending_days,
-        'pending_days',
-        MIN_PENDING_DAYS,
-        MAX_PENDING_DAYS,
-      );
-      const row = await keys.changeKeyState(actorOf(request), request.body.key_id, 'scheduleDeletion', days);
+      const { key_id, pending_days } = request.body;
+      const row = await keys.changeKeyState(actorOf(request), key_id, 'scheduleDeletion', pending_days);
       return { key_id: row.id, key_state: row.state };
     },
   );
@@ -167,15 +143,14 @@ export const kmsRoutes: FastifyPluginAsyncTypebox<KmsRoutesOptions> = async (app
     },
     async (request) => {
       const { key_spec, datakey_length, key_id, additional_authenticated_data } = request.body;
-      // datakey_length is in bits and wins over key_spec; with neither, 256 bits (the reference's default).
-      const bits =
-        datakey_length === undefined ? undefined : integerField(datakey_length, 'datakey_length', 8, 8192);
-      if (bits !== undefined && bits % 8 !== 0)
-        throw new ServiceError(Errors.INVALID_PARAMETER, 'datakey_length must be a multiple of 8 bits.');
+      // datakey_length wins over key_spec; with neither, 256 bits (the reference's default).
       const result = await keys.createDataKey(
         actorOf(request),
         key_id,
-        { ...(key_spec !== undefined ? { spec: key_spec } : {}), ...(bits !== undefined ? { bits } : {}) },
+        {
+          ...(key_spec !== undefined ? { spec: key_spec } : {}),
+          ...(datakey_length !== undefined ? { bits: datakey_length } : {}),
+        },
         additional_authenticated_data,
       );
       return {
@@ -194,18 +169,17 @@ export const kmsRoutes: FastifyPluginAsyncTypebox<KmsRoutesOptions> = async (app
     },
     async (request) => {
       const { key_id, plain_text, datakey_plain_length, additional_authenticated_data } = request.body;
-      const length = integerField(datakey_plain_length, 'datakey_plain_length', 1, 1024);
       const result = await keys.encryptDataKey(
         actorOf(request),
         key_id,
         Buffer.from(plain_text, 'hex'),
-        length,
+        datakey_plain_length,
         additional_authenticated_data,
       );
       return {
         key_id: result.keyId,
         cipher_text: result.ciphertext.toString('hex'),
-        datakey_length: String(length),
+        datakey_length: String(datakey_plain_length),
       };
     },
   );
@@ -218,7 +192,7 @@ export const kmsRoutes: FastifyPluginAsyncTypebox<KmsRoutesOptions> = async (app
     },
     async (request) => {
       const { key_id, cipher_text, datakey_cipher_length, additional_authenticated_data } = request.body;
-      const length = integerField(datakey_cipher_length, 'datakey_cipher_length', 1, 1024);
+      const length = datakey_cipher_length;
       const { plaintext, digest } = await keys.decryptDataKey(
         actorOf(request),
         key_id,

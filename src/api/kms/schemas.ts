@@ -1,13 +1,8 @@
 /** TypeBox schemas of the KMS subset (contract §6). Official clients send numbers as strings; both are accepted. */
 import { Type } from '@sinclair/typebox';
-import { DATA_KEY_SPECS, KeyState } from '../../domain/keys.js';
-import { Uuid } from '../common-schemas.js';
+import { DATA_KEY_SPECS, KeyState, MAX_PENDING_DAYS, MIN_PENDING_DAYS } from '../../domain/keys.js';
+import { IntegerLike, Uuid } from '../common-schemas.js';
 
-/** An integer or a string of digits (official clients send "64", "512", "7"). */
-export const IntegerLike = Type.Union([
-  Type.Integer({ minimum: 0 }),
-  Type.String({ pattern: '^[0-9]{1,9}$' }),
-]);
 const Sequence = Type.Optional(Type.String({ maxLength: 36 }));
 const Aad = Type.Optional(Type.String({ maxLength: 128 }));
 const Hex = (maxLength: number) => Type.String({ pattern: '^([0-9a-fA-F]{2})+$', maxLength });
@@ -24,11 +19,11 @@ export const CreateKeyBody = Type.Object({
 export const KeyIdBody = Type.Object({ key_id: Uuid, sequence: Sequence });
 export const ScheduleDeletionBody = Type.Object({
   key_id: Uuid,
-  pending_days: IntegerLike,
+  pending_days: IntegerLike(MIN_PENDING_DAYS, MAX_PENDING_DAYS),
   sequence: Sequence,
 });
 export const ListKeysBody = Type.Object({
-  limit: Type.Optional(IntegerLike),
+  limit: Type.Optional(IntegerLike(1, 1000)),
   marker: Type.Optional(Type.String({ maxLength: 64 })),
   key_state: Type.Optional(Type.Union(Object.values(KeyState).map((s) => Type.Literal(s)))),
   key_spec: Type.Optional(Type.String({ maxLength: 64 })),
@@ -46,21 +41,22 @@ export const CreateDataKeyBody = Type.Object({
       },
     ),
   ),
-  datakey_length: Type.Optional(IntegerLike),
+  // In bits; wins over key_spec.
+  datakey_length: Type.Optional(IntegerLike(8, 8192, { step: 8 })),
   additional_authenticated_data: Aad,
   sequence: Sequence,
 });
 export const EncryptDataKeyBody = Type.Object({
   key_id: Uuid,
   plain_text: Hex(2 * (1024 + 32)),
-  datakey_plain_length: IntegerLike,
+  datakey_plain_length: IntegerLike(1, 1024),
   additional_authenticated_data: Aad,
   sequence: Sequence,
 });
 export const DecryptDataKeyBody = Type.Object({
   key_id: Uuid,
   cipher_text: Hex(8192),
-  datakey_cipher_length: IntegerLike,
+  datakey_cipher_length: IntegerLike(1, 1024),
   additional_authenticated_data: Aad,
   sequence: Sequence,
 });
