@@ -1,5 +1,5 @@
 /** Schemas shared by every wire surface: ids, the error body, and the request-id header. */
-import { type TSchema, Type } from '@sinclair/typebox';
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
 
 export const ProjectId = Type.String({
   pattern: '^[0-9a-f]{32}$',
@@ -79,6 +79,7 @@ export const ErrorBody = Type.Object(
   { error_code: Type.String({ examples: ['DWS.0301'] }), error_msg: Type.String() },
   { $id: 'ErrorBody', description: 'Every 4xx/5xx answer' },
 );
+export type ErrorBody = Static<typeof ErrorBody>;
 
 export const ProjectParams = Type.Object({ project_id: ProjectId });
 

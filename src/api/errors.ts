@@ -10,6 +10,7 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type ErrorDef, Errors, renderCode, ServiceError, type Surface } from '../domain/errors.js';
 import { isStoreBusy, isStoreUnavailable } from '../store/unavailable.js';
+import type { ErrorBody } from './common-schemas.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -18,10 +19,6 @@ declare module 'fastify' {
   }
 }
 
-export interface ErrorBody {
-  error_code: string;
-  error_msg: string;
-}
 
 /**
  * Declares the surface of a route plugin's routes (a route may still name its own in its config), and

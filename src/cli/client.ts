@@ -1,9 +1,27 @@
 /**
  * The CLI's HTTP client: every request signed with SDK-HMAC-SHA256 (the same signer as the official
- * SDKs, `signRequest`), sent with the global fetch. It imports nothing of the server, so it works
- * against any deployment that speaks the API, including the cloud's.
+ * SDKs, `signRequest`), sent with the global fetch. Of the server it imports only the wire types (erased
+ * when compiled) and the job statuses, so it works against any deployment that speaks the API, including
+ * the cloud's.
  */
+import type {
+  ClusterInfo,
+  CreateClusterBody,
+  EncryptInfo,
+  JobDetail,
+  RotateResult,
+} from '../api/dws/schemas.js';
+import type { AuditEventList } from '../api/iam/schemas.js';
+import type {
+  CreateKeyResult,
+  DeletionResult,
+  KeyDetails,
+  KeyStateResult,
+  ListKeysResult,
+} from '../api/kms/schemas.js';
 import { signRequest } from '../crypto/signing.js';
+import type { CryptAlgorithm } from '../domain/clusters.js';
+import { FINAL_JOB_STATUSES } from '../domain/jobs.js';
 
 export interface ClientOptions {
   /** Base URL, e.g. `http://127.0.0.1:8080`. */
@@ -36,110 +54,22 @@ export class ConnectionError extends Error {
   }
 }
 
-export type CryptAlgorithm = 'generalCipher' | 'SMcompatible';
-export type JobStatus = 'INIT' | 'WAITING' | 'RUNNING' | 'DELAY_SCHEDULED' | 'FAIL' | 'SUCCESS' | 'STOP';
-export const FINAL_JOB_STATUSES: readonly string[] = ['SUCCESS', 'FAIL', 'STOP'];
-
-export interface KeyDetails {
-  key_id: string;
-  domain_id: string;
-  key_alias: string;
-  key_spec: string;
-  key_usage: string;
-  key_description: string;
-  creation_date: string;
-  scheduled_deletion_date: string;
-  key_state: string;
-  [field: string]: unknown;
-}
-
-export interface KeyList {
-  keys: string[];
-  key_details: KeyDetails[];
-  next_marker: string;
-  truncated: string;
-  total: number;
-}
-
-export interface Cluster {
-  id: string;
-  name: string;
-  status: string;
-  version: string;
-  created: string;
-  updated: string;
-  guest_agent_version: string;
-  encrypted: boolean;
-  task_status: string;
-  number_of_node: number;
-  [field: string]: unknown;
-}
-
-export interface EncryptInfo {
-  id: string | null;
-  cluster_id: string | null;
-  master_key_id: string | null;
-  master_key_name: string | null;
-  last_rotate_key_time: string | null;
-  crypt_algorithm: string | null;
-}
-
-export interface Job {
-  job_id: string;
-  job_name: string;
-  begin_time: string | null;
-  end_time: string | null;
-  status: JobStatus | string;
-  failed_code: string | null;
-  failed_detail: string | null;
-  progress: string;
-}
-
-export interface RotateResult {
-  master_key_name: string;
-  cluster_id: string;
-  rotate_key_time: string;
-}
-
-export interface CreateClusterInput {
-  name: string;
-  flavor: string;
-  num_node: number;
-  db_name: string;
-  db_password: string;
-  vpc_id: string;
-  subnet_id: string;
-  datastore_version: string;
-  guest_agent_version?: string;
-  availability_zones?: string[];
-  master_key_id?: string;
-  master_key_name?: string;
-  crypt_algorithm?: CryptAlgorithm;
-  [field: string]: unknown;
-}
-
-/** One entry of the audit trail (GET /v1/{project_id}/audit-events), as the API answers it. */
-export interface AuditEvent {
-  id: string;
-  time: string;
-  user: string | null;
-  domain_id: string | null;
-  access_key: string | null;
-  action: string;
-  resource_type: string;
-  resource_id: string | null;
-  result: string;
-  request_id: string | null;
-  detail: Record<string, unknown> | null;
-}
-
-export interface AuditPage {
-  events: AuditEvent[];
-  /** The marker of the next (older) page; null on the last one. */
-  next_marker: string | null;
-}
+/** The wire shapes, as the service's own schemas declare them. */
+export type {
+  ClusterInfo as Cluster,
+  EncryptInfo,
+  JobDetail as Job,
+  RotateResult,
+} from '../api/dws/schemas.js';
+export type { AuditEvent, AuditEventList as AuditPage } from '../api/iam/schemas.js';
+export type { KeyDetails, ListKeysResult as KeyList } from '../api/kms/schemas.js';
+export type { CryptAlgorithm } from '../domain/clusters.js';
+/** The `cluster` of a create request. */
+export type CreateClusterInput = CreateClusterBody['cluster'];
 
 const seg = encodeURIComponent;
+/** A job's wire status is a string: compared as one. */
+const finalStatuses: ReadonlySet<string> = FINAL_JOB_STATUSES;
 
 export class DwsClient {
   private readonly base: URL;
@@ -226,14 +156,14 @@ export class DwsClient {
 
   // KMS (contract §6)
   createKey(input: { alias: string; spec?: string; description?: string }) {
-    return this.kms<{ key_info: { key_id: string; domain_id: string } }>('create-key', {
+    return this.kms<CreateKeyResult>('create-key', {
       key_alias: input.alias,
       key_spec: input.spec ?? 'AES_256',
       ...(input.description !== undefined ? { key_description: input.description } : {}),
     });
   }
   listKeys(filter: { limit?: number; marker?: string; state?: string; spec?: string } = {}) {
-    return this.kms<KeyList>('list-keys', {
+    return this.kms<ListKeysResult>('list-keys', {
       ...(filter.limit !== undefined ? { limit: String(filter.limit) } : {}),
       ...(filter.marker ? { marker: filter.marker } : {}),
       ...(filter.state ? { key_state: filter.state } : {}),
@@ -244,35 +174,35 @@ export class DwsClient {
     return this.kms<{ key_info: KeyDetails }>('describe-key', { key_id: keyId });
   }
   enableKey(keyId: string) {
-    return this.kms<{ key_info: { key_id: string; key_state: string } }>('enable-key', { key_id: keyId });
+    return this.kms<KeyStateResult>('enable-key', { key_id: keyId });
   }
   disableKey(keyId: string) {
-    return this.kms<{ key_info: { key_id: string; key_state: string } }>('disable-key', { key_id: keyId });
+    return this.kms<KeyStateResult>('disable-key', { key_id: keyId });
   }
   scheduleKeyDeletion(keyId: string, pendingDays: number) {
-    return this.kms<{ key_id: string; key_state: string }>('schedule-key-deletion', {
+    return this.kms<DeletionResult>('schedule-key-deletion', {
       key_id: keyId,
       pending_days: String(pendingDays),
     });
   }
   cancelKeyDeletion(keyId: string) {
-    return this.kms<{ key_id: string; key_state: string }>('cancel-key-deletion', { key_id: keyId });
+    return this.kms<DeletionResult>('cancel-key-deletion', { key_id: keyId });
   }
 
   // Clusters (contract §5)
-  createCluster(cluster: CreateClusterInput) {
+  createCluster(cluster: CreateClusterBody['cluster']) {
     return this.request<{ cluster: { id: string } }>('POST', `/v2/${seg(this.projectId)}/clusters`, {
       cluster,
     });
   }
   listClusters() {
-    return this.request<{ clusters: Cluster[]; count: number }>(
+    return this.request<{ clusters: ClusterInfo[]; count: number }>(
       'GET',
       `/v1.0/${seg(this.projectId)}/clusters`,
     );
   }
   showCluster(clusterId: string) {
-    return this.request<{ cluster: Cluster }>(
+    return this.request<{ cluster: ClusterInfo }>(
       'GET',
       `/v1.0/${seg(this.projectId)}/clusters/${seg(clusterId)}`,
     );
@@ -315,7 +245,7 @@ export class DwsClient {
     );
   }
   job(jobId: string) {
-    return this.request<Job>('GET', `/v1.0/${seg(this.projectId)}/job/${seg(jobId)}`);
+    return this.request<JobDetail>('GET', `/v1.0/${seg(this.projectId)}/job/${seg(jobId)}`);
   }
 
   // Audit trail (ours; permission dws:audit:list), newest first
@@ -324,7 +254,7 @@ export class DwsClient {
     if (page.limit !== undefined) query.set('limit', String(page.limit));
     if (page.marker) query.set('marker', page.marker);
     const search = query.toString();
-    return this.request<AuditPage>(
+    return this.request<AuditEventList>(
       'GET',
       `/v1/${seg(this.projectId)}/audit-events${search ? `?${search}` : ''}`,
     );
@@ -336,13 +266,13 @@ export class DwsClient {
    */
   async waitForJob(
     jobId: string,
-    options: { intervalMs?: number; timeoutMs?: number; onProgress?: (job: Job) => void } = {},
-  ): Promise<Job> {
+    options: { intervalMs?: number; timeoutMs?: number; onProgress?: (job: JobDetail) => void } = {},
+  ): Promise<JobDetail> {
     const deadline = Date.now() + (options.timeoutMs ?? 600_000);
     for (;;) {
       const job = await this.job(jobId);
       options.onProgress?.(job);
-      if (FINAL_JOB_STATUSES.includes(job.status)) return job;
+      if (finalStatuses.has(job.status)) return job;
       if (Date.now() > deadline) throw new JobTimeoutError(job);
       await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 500));
     }
@@ -351,7 +281,7 @@ export class DwsClient {
 
 /** Waiting for a job took longer than allowed; the job itself goes on. */
 export class JobTimeoutError extends Error {
-  constructor(readonly job: Job) {
+  constructor(readonly job: JobDetail) {
     super(`job ${job.job_id} is still ${job.status} (${job.progress}); it goes on in the service`);
     this.name = 'JobTimeoutError';
   }

@@ -10,10 +10,9 @@ import {
   timingSafeEqual,
 } from 'node:crypto';
 import { CryptoError } from './errors.js';
+import type { KeySpec } from './key-specs.js';
 
-/** Master-key specs: the one list of the tree (the KMS key_spec values, the domain rules, the store column). */
-export const KEY_SPECS = ['AES_256', 'SM4'] as const;
-export type KeySpec = (typeof KEY_SPECS)[number];
+export { KEY_SPECS, type KeySpec } from './key-specs.js';
 
 export interface CryptoBackend {
   /** Stored inside every ciphertext blob. */

@@ -1,4 +1,4 @@
-import { KEY_SPECS, type KeySpec } from '../crypto/backends.js';
+import { KEY_SPECS, type KeySpec } from '../crypto/key-specs.js';
 import { Errors, ServiceError } from './errors.js';
 
 export { KEY_SPECS, type KeySpec };

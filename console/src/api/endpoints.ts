@@ -132,7 +132,7 @@ export async function listAllKeys(api: ApiClient): Promise<KeyDetails[]> {
   for (let page = 0; page < 20; page++) {
     const result = await listKeys(api, { limit: 100, marker });
     all.push(...(result.key_details ?? []));
-    const truncated = result.truncated === true || result.truncated === 'true';
+    const truncated = result.truncated === 'true';
     if (!truncated || !result.next_marker) break;
     marker = result.next_marker;
   }

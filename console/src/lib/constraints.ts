@@ -1,37 +1,13 @@
 /**
  * The seed's constraints for converting an ordinary cluster into an encrypted one, checked in the
  * browser so the console can say why a cluster cannot be converted before anyone clicks. The server
- * checks the same rules again; this copy exists only to explain them early.
- *
- * Versions are dotted numbers compared numerically, part by part (8.10.0 > 8.9.0, 8.3.0.1000 >
- * 8.3.0.200); a missing part counts as 0 (8.0 == 8.0.0).
+ * checks the same rules again; the minimums and the version comparison are the server's own
+ * (src/domain), so the two cannot drift.
  */
+import { MIN_CLUSTER_VERSION, MIN_GUEST_AGENT_VERSION } from '../../../src/domain/clusters.js';
+import { compareVersions, parseVersion } from '../../../src/domain/versions.js';
 
-export const MIN_CLUSTER_VERSION = '8.0.0';
-export const MIN_GUEST_AGENT_VERSION = '8.3.0.200';
-
-const VERSION_PATTERN = /^\d{1,9}(\.\d{1,9}){0,5}$/;
-
-/** The numeric parts of a dotted version, or null when the text is not one. */
-export function parseVersion(text: string | null | undefined): number[] | null {
-  if (typeof text !== 'string') return null;
-  const trimmed = text.trim();
-  if (!VERSION_PATTERN.test(trimmed)) return null;
-  return trimmed.split('.').map(Number);
-}
-
-/** -1, 0 or 1 as `a` is below, equal to or above `b`; null when either is not a version. */
-export function compareVersions(a: string, b: string): -1 | 0 | 1 | null {
-  const left = parseVersion(a);
-  const right = parseVersion(b);
-  if (!left || !right) return null;
-  const length = Math.max(left.length, right.length);
-  for (let i = 0; i < length; i++) {
-    const diff = (left[i] ?? 0) - (right[i] ?? 0);
-    if (diff !== 0) return diff < 0 ? -1 : 1;
-  }
-  return 0;
-}
+export { MIN_CLUSTER_VERSION, MIN_GUEST_AGENT_VERSION };
 
 export interface ConstraintFailure {
   /** The ClusterDetail field the constraint reads. */
@@ -69,8 +45,8 @@ function check(
       short: `${label} unknown (needs ${minimum})`,
     };
   }
-  const order = compareVersions(value, minimum);
-  if (order === null) {
+  const parsed = parseVersion(value);
+  if (parsed === null) {
     return {
       field,
       label,
@@ -80,7 +56,7 @@ function check(
       short: `${label} ${value} is not a version`,
     };
   }
-  if (order < 0) {
+  if (compareVersions(parsed, parseVersion(minimum)!) < 0) {
     return {
       field,
       label,

@@ -18,9 +18,9 @@ const CONVERTING_TASK = /ENCRYPT/i;
  * - unknown: encrypt-info could not be read.
  */
 export function encryptionView(
-  detail: ClusterDetail | null | undefined,
+  detail: Partial<ClusterDetail> | null | undefined,
   info: EncryptInfo | null | undefined,
-  job: { jobId: string; detail: Job | undefined; action: string } | undefined,
+  job: { jobId: string; detail: Partial<Job> | undefined; action: string } | undefined,
 ): EncryptionView {
   if (job && job.action === 'encrypt' && !isJobFinal(job.detail?.status)) {
     return { state: 'converting', progress: parseProgress(job.detail?.progress), jobId: job.jobId };

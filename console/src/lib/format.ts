@@ -1,4 +1,5 @@
 /** Small pure helpers that turn wire values into words for people. */
+import { FINAL_JOB_STATUSES } from '../../../src/domain/jobs.js';
 
 export const KEY_STATE_WORDS: Readonly<Record<string, string>> = {
   '1': 'Pending activation',
@@ -38,10 +39,11 @@ export function parseProgress(progress: string | null | undefined): number | nul
   return Math.max(0, Math.min(100, Math.round(Number(match[1]))));
 }
 
-export const FINAL_JOB_STATUSES: ReadonlySet<string> = new Set(['FAIL', 'SUCCESS', 'STOP']);
+/** A job's wire status is a string: compared as one. */
+const FINAL_STATUSES: ReadonlySet<string> = FINAL_JOB_STATUSES;
 
 export function isJobFinal(status: string | null | undefined): boolean {
-  return status != null && FINAL_JOB_STATUSES.has(status);
+  return status != null && FINAL_STATUSES.has(status);
 }
 
 /** KMS creation_date / scheduled_deletion_date are epoch milliseconds as strings. */

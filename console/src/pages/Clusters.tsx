@@ -33,7 +33,7 @@ type OpenDialog =
 const REFRESH_BUSY_MS = 1500;
 
 export function clusterVersion(row: ClusterRow): string | null {
-  return row.detail?.version ?? row.summary.version ?? row.detail?.datastore?.version ?? null;
+  return row.detail?.version ?? row.summary.version ?? null;
 }
 
 export function ClustersPage({ api }: { api: ApiClient }) {

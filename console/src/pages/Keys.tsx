@@ -50,7 +50,7 @@ export function KeysPage({ api }: { api: ApiClient }) {
         const page = await listKeys(api, { limit: PAGE_SIZE, marker });
         const details = page?.key_details ?? [];
         setKeys((current) => (marker ? [...(current ?? []), ...details] : details));
-        const truncated = page?.truncated === true || page?.truncated === 'true';
+        const truncated = page?.truncated === 'true';
         setNextMarker(truncated && page?.next_marker ? page.next_marker : null);
         setTotal(typeof page?.total === 'number' ? page.total : null);
       } catch (error) {

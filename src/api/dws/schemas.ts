@@ -1,10 +1,12 @@
 /** TypeBox schemas of the DWS routes (contract §1-§5). Response schemas also keep internals off the wire. */
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import { ALL_ENTERPRISE_PROJECTS, ENTERPRISE_PROJECT_FILTER_PATTERN } from '../../domain/clusters.js';
 import { Nullable, ProjectId, Uuid } from '../common-schemas.js';
 
 export const ClusterParams = Type.Object({ project_id: ProjectId, cluster_id: Uuid });
+export type ClusterParams = Static<typeof ClusterParams>;
 export const JobParams = Type.Object({ project_id: ProjectId, job_id: Uuid });
+export type JobParams = Static<typeof JobParams>;
 
 const NullableString = Nullable(Type.String());
 const CryptAlgorithm = Type.Union([Type.Literal('generalCipher'), Type.Literal('SMcompatible')]);
@@ -17,6 +19,7 @@ export const EncryptInfo = Type.Object({
   last_rotate_key_time: NullableString,
   crypt_algorithm: NullableString,
 });
+export type EncryptInfo = Static<typeof EncryptInfo>;
 
 export const EncryptBody = Type.Object({
   encrypt: Type.Object({
@@ -25,14 +28,18 @@ export const EncryptBody = Type.Object({
     crypt_algorithm: CryptAlgorithm,
   }),
 });
+export type EncryptBody = Static<typeof EncryptBody>;
 export const JobIdBody = Type.Object({ job_id: Type.String() });
+export type JobIdBody = Static<typeof JobIdBody>;
 
 export const RotateBody = Type.Union([Type.Object({ master_key_id: Type.Optional(Uuid) }), Type.Null()]);
+export type RotateBody = Static<typeof RotateBody>;
 export const RotateResult = Type.Object({
   master_key_name: Type.String(),
   cluster_id: Type.String(),
   rotate_key_time: Type.String(),
 });
+export type RotateResult = Static<typeof RotateResult>;
 
 export const JobDetail = Type.Object({
   job_id: Type.String(),
@@ -44,6 +51,7 @@ export const JobDetail = Type.Object({
   failed_detail: NullableString,
   progress: Type.String(),
 });
+export type JobDetail = Static<typeof JobDetail>;
 
 const Tag = Type.Object({
   key: Type.String({ minLength: 1, maxLength: 128 }),
@@ -84,7 +92,9 @@ export const CreateClusterBody = Type.Object({
     ),
   }),
 });
+export type CreateClusterBody = Static<typeof CreateClusterBody>;
 export const CreateClusterResult = Type.Object({ cluster: Type.Object({ id: Type.String() }) });
+export type CreateClusterResult = Static<typeof CreateClusterResult>;
 
 const Endpoint = Type.Object({ connect_info: Type.String(), jdbc_url: Type.String() });
 const Node = Type.Object({ id: Type.String(), status: Type.String() });
@@ -117,6 +127,7 @@ const clusterFields = {
   encrypted: Type.Boolean(),
 };
 export const ClusterInfo = Type.Object(clusterFields);
+export type ClusterInfo = Static<typeof ClusterInfo>;
 export const ClusterListQuery = Type.Object({
   enterprise_project_id: Type.Optional(
     Type.String({
@@ -125,5 +136,8 @@ export const ClusterListQuery = Type.Object({
     }),
   ),
 });
+export type ClusterListQuery = Static<typeof ClusterListQuery>;
 export const ClusterList = Type.Object({ clusters: Type.Array(ClusterInfo), count: Type.Integer() });
+export type ClusterList = Static<typeof ClusterList>;
 export const ClusterDetailBody = Type.Object({ cluster: ClusterInfo });
+export type ClusterDetailBody = Static<typeof ClusterDetailBody>;

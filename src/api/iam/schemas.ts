@@ -1,5 +1,5 @@
 /** TypeBox schemas of the IAM surface: token issue (Keystone v3, password method) and the audit trail. */
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import { IntegerLike, Nullable } from '../common-schemas.js';
 
 const Name = Type.String({ minLength: 1, maxLength: 255 });
@@ -28,6 +28,7 @@ export const TokenRequestBody = Type.Object({
     ),
   }),
 });
+export type TokenRequestBody = Static<typeof TokenRequestBody>;
 
 const DomainView = Type.Object({ id: Type.String(), name: Type.String() });
 
@@ -42,6 +43,7 @@ export const TokenResponse = Type.Object({
     roles: Type.Array(Type.Unknown()),
   }),
 });
+export type TokenResponse = Static<typeof TokenResponse>;
 
 /** The most audit events one page holds. */
 export const MAX_AUDIT_PAGE = 1000;
@@ -54,6 +56,7 @@ export const AuditQuery = Type.Object({
     Type.String({ pattern: '^[0-9]{1,18}$', description: 'next_marker of the previous page' }),
   ),
 });
+export type AuditQuery = Static<typeof AuditQuery>;
 
 const NullableString = Nullable(Type.String());
 
@@ -71,8 +74,10 @@ export const AuditEvent = Type.Object({
   caller_request_id: NullableString,
   detail: Nullable(Type.Record(Type.String(), Type.Unknown())),
 });
+export type AuditEvent = Static<typeof AuditEvent>;
 
 export const AuditEventList = Type.Object({
   events: Type.Array(AuditEvent),
   next_marker: NullableString,
 });
+export type AuditEventList = Static<typeof AuditEventList>;

@@ -1,5 +1,5 @@
 /** TypeBox schemas of the KMS subset (contract §6). Official clients send numbers as strings; both are accepted. */
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import { DATA_KEY_SPECS, KeyState, MAX_PENDING_DAYS, MIN_PENDING_DAYS } from '../../domain/keys.js';
 import { IntegerLike, Uuid } from '../common-schemas.js';
 
@@ -16,12 +16,15 @@ export const CreateKeyBody = Type.Object({
   enterprise_project_id: Type.Optional(Type.String({ maxLength: 64 })),
   sequence: Sequence,
 });
+export type CreateKeyBody = Static<typeof CreateKeyBody>;
 export const KeyIdBody = Type.Object({ key_id: Uuid, sequence: Sequence });
+export type KeyIdBody = Static<typeof KeyIdBody>;
 export const ScheduleDeletionBody = Type.Object({
   key_id: Uuid,
   pending_days: IntegerLike(MIN_PENDING_DAYS, MAX_PENDING_DAYS),
   sequence: Sequence,
 });
+export type ScheduleDeletionBody = Static<typeof ScheduleDeletionBody>;
 export const ListKeysBody = Type.Object({
   limit: Type.Optional(IntegerLike(1, 1000)),
   marker: Type.Optional(Type.String({ maxLength: 64 })),
@@ -30,6 +33,7 @@ export const ListKeysBody = Type.Object({
   enterprise_project_id: Type.Optional(Type.String({ maxLength: 64 })),
   sequence: Sequence,
 });
+export type ListKeysBody = Static<typeof ListKeysBody>;
 export const CreateDataKeyBody = Type.Object({
   key_id: Uuid,
   key_spec: Type.Optional(
@@ -46,6 +50,7 @@ export const CreateDataKeyBody = Type.Object({
   additional_authenticated_data: Aad,
   sequence: Sequence,
 });
+export type CreateDataKeyBody = Static<typeof CreateDataKeyBody>;
 export const EncryptDataKeyBody = Type.Object({
   key_id: Uuid,
   plain_text: Hex(2 * (1024 + 32)),
@@ -53,6 +58,7 @@ export const EncryptDataKeyBody = Type.Object({
   additional_authenticated_data: Aad,
   sequence: Sequence,
 });
+export type EncryptDataKeyBody = Static<typeof EncryptDataKeyBody>;
 export const DecryptDataKeyBody = Type.Object({
   key_id: Uuid,
   cipher_text: Hex(8192),
@@ -60,6 +66,7 @@ export const DecryptDataKeyBody = Type.Object({
   additional_authenticated_data: Aad,
   sequence: Sequence,
 });
+export type DecryptDataKeyBody = Static<typeof DecryptDataKeyBody>;
 
 export const KeyDetails = Type.Object({
   key_id: Type.String(),
@@ -78,14 +85,19 @@ export const KeyDetails = Type.Object({
   origin: Type.String(),
   key_rotation_enabled: Type.String(),
 });
+export type KeyDetails = Static<typeof KeyDetails>;
 export const KeyInfoBody = Type.Object({ key_info: KeyDetails });
+export type KeyInfoBody = Static<typeof KeyInfoBody>;
 export const CreateKeyResult = Type.Object({
   key_info: Type.Object({ key_id: Type.String(), domain_id: Type.String() }),
 });
+export type CreateKeyResult = Static<typeof CreateKeyResult>;
 export const KeyStateResult = Type.Object({
   key_info: Type.Object({ key_id: Type.String(), key_state: Type.String() }),
 });
+export type KeyStateResult = Static<typeof KeyStateResult>;
 export const DeletionResult = Type.Object({ key_id: Type.String(), key_state: Type.String() });
+export type DeletionResult = Static<typeof DeletionResult>;
 export const ListKeysResult = Type.Object({
   keys: Type.Array(Type.String()),
   key_details: Type.Array(KeyDetails),
@@ -93,18 +105,22 @@ export const ListKeysResult = Type.Object({
   truncated: Type.String(),
   total: Type.Integer(),
 });
+export type ListKeysResult = Static<typeof ListKeysResult>;
 export const CreateDataKeyResult = Type.Object({
   key_id: Type.String(),
   plain_text: Type.String(),
   cipher_text: Type.String(),
 });
+export type CreateDataKeyResult = Static<typeof CreateDataKeyResult>;
 export const EncryptDataKeyResult = Type.Object({
   key_id: Type.String(),
   cipher_text: Type.String(),
   datakey_length: Type.String(),
 });
+export type EncryptDataKeyResult = Static<typeof EncryptDataKeyResult>;
 export const DecryptDataKeyResult = Type.Object({
   data_key: Type.String(),
   datakey_length: Type.String(),
   datakey_dgst: Type.String(),
 });
+export type DecryptDataKeyResult = Static<typeof DecryptDataKeyResult>;
