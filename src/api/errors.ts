@@ -19,7 +19,6 @@ declare module 'fastify' {
   }
 }
 
-
 /**
  * Declares the surface of a route plugin's routes (a route may still name its own in its config), and
  * answers 404 ROUTE_NOT_FOUND on that surface for unknown paths matching `unknownPaths` (before
