@@ -25,6 +25,8 @@ export interface Config {
   logLevel: string;
   /** `pretty` (human-readable) or `json` (one object per line); undefined: pretty only when stdout is a TTY. */
   logFormat: 'json' | 'pretty' | undefined;
+  /** Log bytes that may wait for standard output; lines beyond are dropped and counted. */
+  logBufferBytes: number;
   /** When set, GET /metrics requires `Authorization: Bearer <metricsToken>`. */
   metricsToken: string | undefined;
   /** Base64 of 32 bytes; when absent a key file in dataDir is used (SQLite mode only). */
@@ -170,6 +172,7 @@ export function loadConfig(env: Env = process.env): Config {
     sqliteRowCache: number(env, 'DWS_SQLITE_ROW_CACHE', 10_000, 0, 1_000_000),
     logLevel: text(env, 'LOG_LEVEL') ?? 'info',
     logFormat,
+    logBufferBytes: number(env, 'DWS_LOG_BUFFER_BYTES', 4 * 1024 * 1024, 4_096, 1024 * 1024 * 1024),
     metricsToken: text(env, 'DWS_METRICS_TOKEN'),
     rootKey: text(env, 'DWS_ROOT_KEY'),
     bootstrap: { ak, sk, projectId },

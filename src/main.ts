@@ -5,6 +5,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { announceBootstrapCredential } from './bootstrap.js';
 import { ConfigError, loadConfig } from './config.js';
 import { type RunningServer, startServer } from './server.js';
 
@@ -37,26 +38,14 @@ export async function serve(env: Record<string, string | undefined> = process.en
     'dws-encryption listening',
   );
   if (bootstrap.generated) {
-    // Printed once, on the start that generated it: the secret is stored sealed and never shown again.
-    process.stdout.write(
-      [
-        '',
-        'A bootstrap credential was generated (shown only this once; keep it):',
-        `  export HUAWEICLOUD_SDK_AK=${bootstrap.accessKey}`,
-        `  export HUAWEICLOUD_SDK_SK=${bootstrap.secretKey}`,
-        `  export HUAWEICLOUD_SDK_PROJECT_ID=${bootstrap.projectId}`,
-        `  export DWS_ENDPOINT=${server.url}`,
-        'Try: GET /v1/$HUAWEICLOUD_SDK_PROJECT_ID/clusters/<cluster_id>/encrypt-info, signed with SDK-HMAC-SHA256 (see README),',
-        'or, in another terminal with these variables: npx dws-encryption demo',
-        '',
-      ].join('\n'),
-    );
+    announceBootstrapCredential(bootstrap, server.url, config.dataDir, log);
   } else {
     log.info({ accessKey: bootstrap.accessKey, projectId: bootstrap.projectId }, 'bootstrap credential');
   }
 
   // Graceful shutdown (see RunningServer.close): exit 0 once requests, jobs and the store are closed; exit 1
-  // if that takes longer than DWS_SHUTDOWN_TIMEOUT_SECONDS, or on a second signal (Ctrl-C twice).
+  // if that takes longer than DWS_SHUTDOWN_TIMEOUT_SECONDS, or on a second signal (Ctrl-C twice). Log
+  // writes never block (src/log-output.ts), so nothing can hold the forced exit at the deadline.
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) {
@@ -65,11 +54,11 @@ export async function serve(env: Record<string, string | undefined> = process.en
     }
     stopping = true;
     log.info({ signal }, 'shutting down');
-    const timer = setTimeout(() => {
+    // Not unref'd: the deadline holds even if nothing else is left to keep the process running.
+    setTimeout(() => {
       log.error('shutdown took too long; exiting');
       process.exit(1);
     }, config.shutdownTimeoutSeconds * 1000);
-    timer.unref();
     try {
       await server.close();
     } catch (error) {
@@ -77,6 +66,8 @@ export async function serve(env: Record<string, string | undefined> = process.en
       process.exit(1);
     }
     log.info('stopped');
+    // The last lines get a moment to reach a reader that is still there; a stalled one is not waited for.
+    await server.logOutput?.drain(500);
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

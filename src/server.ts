@@ -2,15 +2,18 @@
  * Wires one running instance: configuration → root key → store → services → job runner → HTTP app.
  * `startServer` is what `npm start` runs and what the tests start on an ephemeral port.
  */
+
+import { isatty } from 'node:tty';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
 import { buildApp } from './api/app.js';
 import { Metrics } from './api/ops/metrics.js';
-import { type BootstrapCredential, ensureBootstrapCredential } from './bootstrap.js';
+import { type BootstrapCredential, ensureBootstrapCredential, findBootstrapCredential } from './bootstrap.js';
 import { type Config, ConfigError } from './config.js';
 import { parseRootKey } from './crypto/index.js';
 import { JobRunner } from './jobs/runner.js';
+import { asWritable, type LogOutput, openLogOutput } from './log-output.js';
 import { ClusterService } from './services/clusters.js';
 import { Directory, IamIdentityProvider, IamService } from './services/iam.js';
 import { loadIdentitiesFile } from './services/iam-file.js';
@@ -27,6 +30,8 @@ export interface RunningServer {
   bootstrap: BootstrapCredential;
   metrics: Metrics;
   iam: IamService;
+  /** Standard output of the log, when the server made its own logger (drained before an exit). */
+  logOutput: LogOutput | undefined;
   /** `http://host:port` actually bound. */
   url: string;
   close(): Promise<void>;
@@ -43,9 +48,12 @@ export interface StartOptions {
  */
 export function createLogger(
   config: Config,
-  isTTY: boolean = process.stdout.isTTY === true,
+  // isatty, not process.stdout.isTTY: creating process.stdout would make a piped stdout blocking again.
+  isTTY: boolean = isatty(1),
   /** JSON lines go here instead of stdout (tests capture the log this way). */
   destination?: pino.DestinationStream,
+  /** Standard output, written without blocking (see src/log-output.ts). */
+  output: LogOutput = openLogOutput(1, config.logBufferBytes),
 ): Logger {
   const readable = config.logFormat === 'pretty' || (config.logFormat === undefined && isTTY);
   const options: pino.LoggerOptions = {
@@ -80,10 +88,11 @@ export function createLogger(
     },
   };
   if (destination) return pino(options, destination);
-  if (!readable) return pino(options);
+  if (!readable) return pino(options, output);
   return pino(
     options,
     pretty({
+      destination: asWritable(output),
       colorize: isTTY,
       translateTime: 'SYS:HH:MM:ss.l',
       singleLine: true,
@@ -118,7 +127,8 @@ export function loadRootKey(config: Config, postgres: boolean): Buffer {
 }
 
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
-  const logger = options.logger === undefined ? createLogger(config) : options.logger;
+  const output = options.logger === undefined ? openLogOutput(1, config.logBufferBytes) : undefined;
+  const logger = output ? createLogger(config, isatty(1), undefined, output) : (options.logger ?? false);
   const now = options.now ?? Date.now;
   // Read before the store is opened: a bad identities file stops the start with a ConfigError (exit 2).
   // The declaration (with the file's secrets) lives only until the directory is built from it.
@@ -145,7 +155,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       if (logger) logger.warn({ error: error.message, code }, 'database connection lost');
     },
   });
-  const metrics = new Metrics();
+  const metrics = new Metrics(output ? { logLinesDropped: () => output.dropped } : {});
   const keys = new KeyService(database, rootKey, now);
   const clusters = new ClusterService(
     database,
@@ -163,7 +173,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       logger.warn({ off: [...config.benchAblations] }, 'benchmark ablation switches on (DWS_BENCH_ABLATE)');
     if (config.benchAblations.has('store')) answerEncryptInfoFromConstant(clusters);
   }
-  const bootstrap = await ensureBootstrapCredential(database, rootKey, config);
+  // A credential from the environment or stored by an earlier start; a new one is generated only once
+  // the server listens (below), so a start that fails never leaves a secret nobody was shown.
+  const known = await findBootstrapCredential(database, rootKey, config);
   const iamOptions = {
     tokenTtlMs: config.tokenTtlSeconds * 1000,
     lockout: {
@@ -174,22 +186,27 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     now,
   };
   const identities = new IamIdentityProvider(database, directory, iamOptions);
-  if (identities.findAccessKey(bootstrap.accessKey)) {
-    await database.close();
-    throw new ConfigError(
-      `DWS_IAM_FILE declares the access key ${bootstrap.accessKey}, which is the bootstrap credential's`,
-    );
+  const admitBootstrap = (bootstrap: BootstrapCredential) => {
+    // The operator's credential works with or without an identities file: its own account and project, every action.
+    identities.addAccessKey(bootstrap.accessKey, {
+      secret: bootstrap.secretKey,
+      principal: {
+        domainId: bootstrap.domainId,
+        userName: bootstrap.userName,
+        projectIds: new Set([bootstrap.projectId]),
+        policy: { allow: ['*'] },
+      },
+    });
+  };
+  if (known) {
+    if (identities.findAccessKey(known.accessKey)) {
+      await database.close();
+      throw new ConfigError(
+        `DWS_IAM_FILE declares the access key ${known.accessKey}, which is the bootstrap credential's`,
+      );
+    }
+    admitBootstrap(known);
   }
-  // The operator's credential works with or without an identities file: its own account and project, every action.
-  identities.addAccessKey(bootstrap.accessKey, {
-    secret: bootstrap.secretKey,
-    principal: {
-      domainId: bootstrap.domainId,
-      userName: bootstrap.userName,
-      projectIds: new Set([bootstrap.projectId]),
-      policy: { allow: ['*'] },
-    },
-  });
   const iam = new IamService(database, directory, iamOptions);
   if (logger && config.iamFile) {
     logger.info(
@@ -243,6 +260,18 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     },
   });
   const address = await app.listen({ host: config.host, port: config.port });
+  let bootstrap = known;
+  if (!bootstrap) {
+    // First start: generated now that the port is ours (another instance may have just done it).
+    try {
+      bootstrap = await ensureBootstrapCredential(database, rootKey, config);
+    } catch (error) {
+      await app.close();
+      await database.close();
+      throw error;
+    }
+    admitBootstrap(bootstrap);
+  }
   runner.start();
 
   let closed = false;
@@ -253,6 +282,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     bootstrap,
     metrics,
     iam,
+    logOutput: output,
     url: address,
     /**
      * Graceful stop: no new connections; in-flight requests finish (requests arriving meanwhile on open

@@ -9,6 +9,7 @@
  * | `dws_jobs_finished_total` | job, outcome | jobs that reached SUCCESS or FAIL in this instance |
  * | `dws_job_duration_seconds` | job, outcome | from the job's begin to its end |
  * | `dws_kms_key_operations_total` | operation, outcome | KMS calls by permission name (`kms:cmk:create`, ...); outcome `ok` or `error` |
+ * | `dws_log_lines_dropped_total` | | log lines dropped because standard output did not take them in time (a stalled or gone log collector) |
  * | `dws_store_errors_total` | source | store unreachable or unwritable (`request`: answered 503; `job`: job runner; `readiness`: /readyz) |
  * | `process_*`, `nodejs_*` | | prom-client's default process metrics |
  */
@@ -160,7 +161,7 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor(options: { defaultMetrics?: boolean } = {}) {
+  constructor(options: { defaultMetrics?: boolean; logLinesDropped?: () => number } = {}) {
     this.registry.registerMetric(
       this.requests.counter(
         'dws_http_requests_total',
@@ -174,6 +175,16 @@ export class Metrics {
       ),
     );
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    const dropped = options.logLinesDropped ?? (() => 0);
+    new Counter({
+      name: 'dws_log_lines_dropped_total',
+      help: 'Log lines dropped because standard output did not take them in time (a stalled or gone reader).',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(dropped());
+      },
+    });
     // Known series start at zero, so dashboards and alerts see them before the first event.
     this.storeErrors.inc({ source: 'request' }, 0);
     this.storeErrors.inc({ source: 'job' }, 0);
