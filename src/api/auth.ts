@@ -21,6 +21,8 @@ declare module 'fastify' {
     action?: string;
     /** No authentication at all. */
     public?: boolean;
+    /** An action on no project (the emulator control API): the policy is checked, there is no project path. */
+    global?: boolean;
   }
   interface FastifyRequest {
     actor?: Actor;
@@ -37,6 +39,7 @@ const SIGNATURE_FAILURES = {
   bad_date: Errors.AUTH_DATE,
   expired: Errors.AUTH_DATE,
   bad_signature: Errors.AUTH_SIGNATURE,
+  unknown_access_key: Errors.AUTH_SIGNATURE,
   content_hash_mismatch: Errors.AUTH_CONTENT_HASH,
 } as const;
 
@@ -49,7 +52,14 @@ export interface AuthOptions {
    * key of the Authorization header is trusted without checking the signature. Default true.
    */
   checkSignatures?: boolean;
+  /** A signature mismatch answers the canonical request and string to sign computed (default true). */
+  signatureDebug?: boolean;
 }
+
+/** The 401 messages of a wrong signature and of an unknown access key: same status and code, as the real gateway. */
+export const SIGNATURE_MISMATCH_MESSAGE = 'The request signature does not match the one the server computed.';
+const SIGNATURE_DEBUG_HINT = ' Compare canonical_request and string_to_sign with those of your signer.';
+export const UNKNOWN_ACCESS_KEY_MESSAGE = 'The access key does not exist.';
 
 /** Registers the raw-body JSON parser and the authentication hook on `app` (call before routes). */
 export function registerAuthentication(app: FastifyInstance, options: AuthOptions): void {
@@ -88,14 +98,19 @@ export function registerAuthentication(app: FastifyInstance, options: AuthOption
       return;
     }
     const { principal, tokenProjectId, accessKey } = await authenticate(request, options, now());
-    const projectId = (request.params as { project_id?: string } | undefined)?.project_id;
-    if (projectId === undefined)
-      throw new Error(`route ${request.routeOptions.url} has an action but no project_id`);
-    if (!PROJECT_ID.test(projectId)) throw new ServiceError(Errors.INVALID_PROJECT_ID);
-    const owns =
-      tokenProjectId !== undefined ? tokenProjectId === projectId : principal.projectIds.has(projectId);
-    if (!owns)
-      throw new ServiceError(Errors.PROJECT_FORBIDDEN, `The caller has no access to project ${projectId}.`);
+    let projectId = (request.params as { project_id?: string } | undefined)?.project_id;
+    if (projectId === undefined) {
+      if (!config.global)
+        throw new Error(`route ${request.routeOptions.url} has an action but no project_id`);
+      // Acting on no project: the caller's own (a token's, or the first the caller may use).
+      projectId = tokenProjectId ?? principal.projectIds.values().next().value ?? '';
+    } else {
+      if (!PROJECT_ID.test(projectId)) throw new ServiceError(Errors.INVALID_PROJECT_ID);
+      const owns =
+        tokenProjectId !== undefined ? tokenProjectId === projectId : principal.projectIds.has(projectId);
+      if (!owns)
+        throw new ServiceError(Errors.PROJECT_FORBIDDEN, `The caller has no access to project ${projectId}.`);
+    }
     if (!isAllowed(principal.policy, config.action)) {
       throw new ServiceError(Errors.ACTION_FORBIDDEN, `The caller lacks the permission ${config.action}.`);
     }
@@ -212,6 +227,17 @@ async function authenticate(
       throw new ServiceError(
         Errors.AUTH_CONTENT_HASH,
         'X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD is refused for a request with a body; sign the body (JSON).',
+      );
+    }
+    if (result.reason === 'unknown_access_key') {
+      throw new ServiceError(Errors.AUTH_SIGNATURE, UNKNOWN_ACCESS_KEY_MESSAGE);
+    }
+    if (result.reason === 'bad_signature') {
+      const debug = options.signatureDebug !== false ? result.debug : undefined;
+      throw new ServiceError(
+        Errors.AUTH_SIGNATURE,
+        debug ? SIGNATURE_MISMATCH_MESSAGE + SIGNATURE_DEBUG_HINT : SIGNATURE_MISMATCH_MESSAGE,
+        debug && { extra: { canonical_request: debug.canonicalRequest, string_to_sign: debug.stringToSign } },
       );
     }
     throw new ServiceError(SIGNATURE_FAILURES[result.reason]);

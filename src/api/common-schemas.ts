@@ -76,7 +76,16 @@ export function integerLikeKeyword<Ajv extends { addKeyword(definition: KeywordD
 }
 
 export const ErrorBody = Type.Object(
-  { error_code: Type.String({ examples: ['DWS.0301'] }), error_msg: Type.String() },
+  {
+    error_code: Type.String({ examples: ['DWS.0301'] }),
+    error_msg: Type.String(),
+    canonical_request: Type.Optional(
+      Type.String({ description: 'Signature mismatch only: the canonical request the server computed' }),
+    ),
+    string_to_sign: Type.Optional(
+      Type.String({ description: 'Signature mismatch only: the string to sign the server computed' }),
+    ),
+  },
   { $id: 'ErrorBody', description: 'Every 4xx/5xx answer' },
 );
 export type ErrorBody = Static<typeof ErrorBody>;

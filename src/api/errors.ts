@@ -54,9 +54,23 @@ function routeNotFound(request: FastifyRequest): ServiceError {
   return new ServiceError(Errors.ROUTE_NOT_FOUND, `No such API: ${request.method} ${shown}.`);
 }
 
-export function sendError(reply: FastifyReply, def: ErrorDef, message: string): FastifyReply {
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The error code of a refusal, for the request line of the log. */
+    errorCode?: string;
+  }
+}
+
+export function sendError(
+  reply: FastifyReply,
+  def: ErrorDef,
+  message: string,
+  /** More fields of the body (the signature debugging of a 401); never secrets. */
+  extra?: Readonly<Record<string, string>>,
+): FastifyReply {
   const surface = reply.request.routeOptions?.config?.surface ?? 'DWS';
-  const body: ErrorBody = { error_code: renderCode(def, surface), error_msg: message };
+  const body: ErrorBody = { error_code: renderCode(def, surface), error_msg: message, ...extra };
+  reply.request.errorCode = body.error_code;
   // Also here, not only in the onRequest hook: errors raised before the hooks run carry it too.
   if (def === Errors.STORE_BUSY) reply.header('Retry-After', '1');
   return reply
@@ -133,7 +147,7 @@ export function registerErrorHandlers(app: FastifyInstance): void {
     if (known) {
       if (known.def.status >= 500) request.log.error({ err: error }, 'request failed');
       if (known.retryAfterSeconds !== undefined) reply.header('Retry-After', String(known.retryAfterSeconds));
-      return sendError(reply, known.def, known.message);
+      return sendError(reply, known.def, known.message, known.extra);
     }
     if (isStoreUnavailable(error)) {
       request.log.error({ err: error }, 'store unavailable');

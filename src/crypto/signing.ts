@@ -130,9 +130,21 @@ export type VerifyFailureReason =
   | 'bad_date'
   | 'expired'
   | 'bad_signature'
+  | 'unknown_access_key'
   | 'content_hash_mismatch';
 
-export type VerifyResult = { ok: true; ak: string } | { ok: false; reason: VerifyFailureReason };
+/**
+ * On 'bad_signature': what the server computed, for the caller to compare with its own signer's
+ * (neither depends on the secret key).
+ */
+export interface SignatureDebug {
+  canonicalRequest: string;
+  stringToSign: string;
+}
+
+export type VerifyResult =
+  | { ok: true; ak: string }
+  | { ok: false; reason: VerifyFailureReason; debug?: SignatureDebug };
 
 export interface VerifyInput {
   /** As received (upper-case on the wire). */
@@ -181,9 +193,10 @@ function equalsIgnoreAsciiCase(a: string, b: string): boolean {
  * parseable, x-sdk-date signed, every signed header present, query well-formed ('malformed');
  * X-Sdk-Date strict ('bad_date') and within ±windowMs of `now` ('expired'); X-Sdk-Content-Sha256,
  * when sent, equal to the real body hash, or UNSIGNED-PAYLOAD with an empty body
- * ('content_hash_mismatch'); then the HMAC ('bad_signature', also for an unknown access key, computed
- * with a dummy secret). The HMAC comparison is constant-time. The path may be canonicalized the Node
- * SDK's way or, when it holds '%', the Python SDK's way (`pythonCanonicalUri`).
+ * ('content_hash_mismatch'); then the HMAC ('bad_signature', with the canonical request and string to sign
+ * computed, or 'unknown_access_key', computed with a dummy secret so that both cost the same). The HMAC
+ * comparison is constant-time. The path may be canonicalized the Node SDK's way or, when it holds '%',
+ * the Python SDK's way (`pythonCanonicalUri`).
  *
  * UNSIGNED-PAYLOAD (what the official client sends for non-JSON content types) leaves the body
  * unauthenticated, so with a body it is refused unless `allowUnsignedPayload` is set.
@@ -234,11 +247,12 @@ export function verifySignature(input: VerifyInput): VerifyResult {
   // parseAuthorizationHeader guarantees 64 hex characters, hence 32 bytes: equal lengths.
   const given = Buffer.from(auth.signature, 'hex');
   const rest = `${canonicalQuery}\n${canonicalHeaders}\n${auth.signedHeadersRaw}\n${payloadHash}`;
+  const canonicalOf = (uri: string): string => `${input.method}\n${uri}\n${rest}`;
+  const stringToSignOf = (canonical: string): string =>
+    `${SDK_SIGNING_ALGORITHM}\n${sdkDate}\n${sha256Hex(canonical)}`;
   const matches = (uri: string): boolean => {
-    const canonical = `${input.method}\n${uri}\n${rest}`;
-    const toSign = `${SDK_SIGNING_ALGORITHM}\n${sdkDate}\n${sha256Hex(canonical)}`;
     const expected = createHmac('sha256', known ? secret : DUMMY_SECRET)
-      .update(toSign)
+      .update(stringToSignOf(canonicalOf(uri)))
       .digest();
     return timingSafeEqual(expected, given);
   };
@@ -250,6 +264,15 @@ export function verifySignature(input: VerifyInput): VerifyResult {
     const pythonUri = pythonCanonicalUri(input.rawPath);
     if (pythonUri !== null && pythonUri !== nodeUri) match = matches(pythonUri);
   }
-  if (!match || !known) return fail('bad_signature');
+  if (!known) return fail('unknown_access_key');
+  if (!match) {
+    // What the server computed (the Node SDK's form), for the caller to compare with its own signer's.
+    const canonicalRequest = canonicalOf(nodeUri);
+    return {
+      ok: false,
+      reason: 'bad_signature',
+      debug: { canonicalRequest, stringToSign: stringToSignOf(canonicalRequest) },
+    };
+  }
   return { ok: true, ak: auth.access };
 }

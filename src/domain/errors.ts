@@ -154,11 +154,18 @@ export type ErrorName = keyof typeof Errors;
 export class ServiceError extends Error {
   readonly def: ErrorDef;
   readonly retryAfterSeconds: number | undefined;
-  constructor(def: ErrorDef, detail?: string, options: { retryAfterSeconds?: number } = {}) {
+  /** More fields of the error body beside error_code and error_msg (never secrets). */
+  readonly extra: Readonly<Record<string, string>> | undefined;
+  constructor(
+    def: ErrorDef,
+    detail?: string,
+    options: { retryAfterSeconds?: number; extra?: Readonly<Record<string, string>> } = {},
+  ) {
     super(detail ?? def.message);
     this.name = 'ServiceError';
     this.def = def;
     this.retryAfterSeconds = options.retryAfterSeconds;
+    this.extra = options.extra;
   }
 }
 

@@ -97,9 +97,12 @@ describe('OpenAPI document', () => {
     assert.match(doc.info.version, /^\d+\.\d+\.\d+/);
     assert.equal(typeof doc.paths, 'object');
     assert.deepEqual(Object.keys(doc.components.schemas.ErrorBody.properties).sort(), [
+      'canonical_request',
       'error_code',
       'error_msg',
+      'string_to_sign',
     ]);
+    assert.deepEqual(doc.components.schemas.ErrorBody.required.sort(), ['error_code', 'error_msg']);
     assert.ok(doc.components.securitySchemes.sdkHmacSha256);
     assert.deepEqual(unresolvedRefs(doc), []);
   });

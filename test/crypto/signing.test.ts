@@ -444,10 +444,16 @@ describe('verifySignature failures', () => {
   /** The unmodified input passes; the modified one fails with `reason`. */
   function expectFailure(base: VerifyInput, mutate: (i: VerifyInput) => VerifyInput, reason: string): void {
     assert.equal(verifySignature(base).ok, true, 'baseline must verify');
-    assert.deepEqual(verifySignature(mutate({ ...base, headers: { ...base.headers } })), {
+    assert.deepEqual(withoutDebug(verifySignature(mutate({ ...base, headers: { ...base.headers } }))), {
       ok: false,
       reason,
     });
+  }
+
+  /** The result without the canonical request and string to sign of a signature mismatch. */
+  function withoutDebug(result: ReturnType<typeof verifySignature>) {
+    if (result.ok) return result;
+    return { ok: result.ok, reason: result.reason };
   }
 
   const withHeader = (i: VerifyInput, name: string, value: string | undefined): VerifyInput => {
@@ -566,11 +572,17 @@ describe('verifySignature failures', () => {
   it('wrong secret', () => {
     const c = GET;
     const i = wireOf(c, officialSign(c, 'not-the-secret'));
-    assert.deepEqual(verifySignature(i), { ok: false, reason: 'bad_signature' });
+    const result = verifySignature(i);
+    assert.deepEqual(withoutDebug(result), { ok: false, reason: 'bad_signature' });
+    // What the server computed, for the caller to compare with its signer's: no secret in it.
+    assert.ok(!result.ok && result.debug);
+    assert.match(result.debug.canonicalRequest, /^GET\n/);
+    assert.match(result.debug.stringToSign, /^SDK-HMAC-SHA256\n\d{8}T\d{6}Z\n[0-9a-f]{64}$/);
+    assert.ok(!JSON.stringify(result.debug).includes(SK));
     assert.equal(verifySignature(getInput()).ok, true);
   });
 
-  it('unknown access key: same reason as a wrong signature, and the HMAC is still computed', () => {
+  it('unknown access key: its own reason, and the HMAC is still computed (same cost)', () => {
     const i = wireOf(GET, officialSign(GET, SK, 'UNKNOWNAK'));
     const asked: string[] = [];
     const r = verifySignature({
@@ -580,7 +592,7 @@ describe('verifySignature failures', () => {
         return undefined;
       },
     });
-    assert.deepEqual(r, { ok: false, reason: 'bad_signature' });
+    assert.deepEqual(r, { ok: false, reason: 'unknown_access_key' });
     assert.deepEqual(asked, ['UNKNOWNAK']);
   });
 
@@ -588,7 +600,7 @@ describe('verifySignature failures', () => {
     const i = wireOf(GET, officialSign(GET, ''));
     assert.deepEqual(verifySignature({ ...i, lookupSecret: () => '' }), {
       ok: false,
-      reason: 'bad_signature',
+      reason: 'unknown_access_key',
     });
   });
 
