@@ -71,6 +71,12 @@ export interface Config {
    * `signature` switch only on a loopback HOST.
    */
   benchAblations: ReadonlySet<Ablation>;
+  /** DWS_EMULATOR_API: the /_dws/ control API (reset, state, seed, faults); off: /_dws/* answers 404. */
+  emulatorApi: boolean;
+  /** DWS_SEED_FILE: a seed document applied at start (docs/testing.md). */
+  seedFile: string | undefined;
+  /** DWS_SIGNATURE_DEBUG: a signature mismatch answers the canonical request and string to sign. */
+  signatureDebug: boolean;
 }
 
 /** The pieces of per-request work the benchmark can turn off, one at a time (docs/benchmarks.md). */
@@ -130,6 +136,14 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   const value = number(env, name, fallback, min, max);
   if (!Number.isInteger(value)) throw new ConfigError(`${name} must be a whole number, got '${env[name]}'`);
   return value;
+}
+
+function onOff(env: Env, name: string, fallback: boolean): boolean {
+  const raw = text(env, name);
+  if (raw === undefined) return fallback;
+  if (raw === 'on') return true;
+  if (raw === 'off') return false;
+  throw new ConfigError(`${name} must be on or off, got '${raw}'`);
 }
 
 function text(env: Env, name: string): string | undefined {
@@ -195,5 +209,8 @@ export function loadConfig(env: Env = process.env): Config {
     signatureWindowSeconds: 15 * 60,
     bodyLimitBytes: 1024 * 1024,
     benchAblations: benchAblations(env, host),
+    emulatorApi: onOff(env, 'DWS_EMULATOR_API', true),
+    seedFile: text(env, 'DWS_SEED_FILE'),
+    signatureDebug: onOff(env, 'DWS_SIGNATURE_DEBUG', true),
   };
 }

@@ -2,7 +2,7 @@
  * Wires one running instance: configuration → root key → store → services → job runner → HTTP app.
  * `startServer` is what `npm start` runs and what the tests start on an ephemeral port.
  */
-
+import { readFileSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
@@ -12,9 +12,12 @@ import { Metrics } from './api/ops/metrics.js';
 import { type BootstrapCredential, ensureBootstrapCredential, findBootstrapCredential } from './bootstrap.js';
 import { type Config, ConfigError } from './config.js';
 import { parseRootKey } from './crypto/index.js';
+import { parseSeedDocument, type SeedDocument, type SeedResult } from './domain/seed.js';
 import { JobRunner } from './jobs/runner.js';
 import { asWritable, type LogOutput, openLogOutput } from './log-output.js';
 import { ClusterService } from './services/clusters.js';
+import { EmulatorService } from './services/emulator.js';
+import { FaultRules } from './services/faults.js';
 import { Directory, IamIdentityProvider, IamService } from './services/iam.js';
 import { loadIdentitiesFile } from './services/iam-file.js';
 import { KeyService } from './services/kms.js';
@@ -32,6 +35,10 @@ export interface RunningServer {
   iam: IamService;
   /** Standard output of the log, when the server made its own logger (drained before an exit). */
   logOutput: LogOutput | undefined;
+  /** Reset, snapshots, seeding, fault rules and finishing jobs now (what /_dws/ serves). */
+  emulator: EmulatorService;
+  /** What DWS_SEED_FILE created at this start, if it was set. */
+  seeded?: SeedResult;
   /** `http://host:port` actually bound. */
   url: string;
   close(): Promise<void>;
@@ -114,6 +121,23 @@ function answerEncryptInfoFromConstant(clusters: ClusterService): void {
     first ??= await read(actor, clusterId);
     return first;
   };
+}
+
+/** The seed document of DWS_SEED_FILE, checked (a bad file stops the start, naming the field). */
+function readSeedFile(path: string): SeedDocument {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`DWS_SEED_FILE ${path} cannot be read: ${(error as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new ConfigError(`DWS_SEED_FILE ${path} is not valid JSON`);
+  }
+  return parseSeedDocument(value);
 }
 
 export function loadRootKey(config: Config, postgres: boolean): Buffer {
@@ -239,6 +263,22 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       .execute();
   }
 
+  let bootstrap = known;
+  const emulator = new EmulatorService({
+    database,
+    rootKey,
+    keys,
+    clusters,
+    faults: new FaultRules(),
+    onStateReplaced: () => identities.cache.clear(),
+    pollJobs: () => runner.poll(),
+    domainOf: (projectId) =>
+      projectId === bootstrap?.projectId
+        ? bootstrap.domainId
+        : (directory.domainOfProject(projectId) ?? bootstrap?.domainId ?? ''),
+    now,
+  });
+
   const app = await buildApp({
     clusters,
     keys,
@@ -252,6 +292,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     metrics,
     metricsToken: config.metricsToken,
     ablations: config.benchAblations,
+    emulator: { service: emulator, api: config.emulatorApi },
+    signatureDebug: config.signatureDebug,
     httpLimits: {
       maxHeaderBytes: config.maxHeaderBytes,
       requestTimeoutMs: config.requestTimeoutSeconds * 1000,
@@ -260,7 +302,6 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     },
   });
   const address = await app.listen({ host: config.host, port: config.port });
-  let bootstrap = known;
   if (!bootstrap) {
     // First start: generated now that the port is ours (another instance may have just done it).
     try {
@@ -271,6 +312,19 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       throw error;
     }
     admitBootstrap(bootstrap);
+  }
+  let seeded: SeedResult | undefined;
+  if (config.seedFile) {
+    try {
+      seeded = await emulator.seed(readSeedFile(config.seedFile), bootstrap.projectId);
+    } catch (error) {
+      await app.close();
+      await database.close();
+      if (error instanceof ConfigError) throw error;
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new ConfigError(`DWS_SEED_FILE ${config.seedFile}: ${reason}`);
+    }
+    if (logger) logger.info({ file: config.seedFile, ...seeded }, 'seeded');
   }
   runner.start();
 
@@ -283,6 +337,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     metrics,
     iam,
     logOutput: output,
+    emulator,
+    ...(seeded ? { seeded } : {}),
     url: address,
     /**
      * Graceful stop: no new connections; in-flight requests finish (requests arriving meanwhile on open

@@ -8,6 +8,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Logger } from 'pino';
 import type { Ablation } from '../config.js';
 import type { ClusterService } from '../services/clusters.js';
+import type { EmulatorService } from '../services/emulator.js';
 import type { IamService } from '../services/iam.js';
 import type { IdentityProvider } from '../services/identity.js';
 import type { KeyService } from '../services/kms.js';
@@ -16,6 +17,7 @@ import { registerAuthentication } from './auth.js';
 import { ErrorBody, integerLikeKeyword } from './common-schemas.js';
 import { consolePlugin, resolveConsoleRoot } from './console/plugin.js';
 import { dwsRoutes } from './dws/routes.js';
+import { emulatorRoutes, registerFaults } from './emulator/routes.js';
 import { clientErrorHandler, frameworkErrors, registerErrorHandlers } from './errors.js';
 import { iamRoutes } from './iam/routes.js';
 import { kmsRoutes } from './kms/routes.js';
@@ -45,6 +47,10 @@ export interface AppDependencies {
   httpLimits?: HttpLimits;
   /** Benchmark only (DWS_BENCH_ABLATE, refused in production): per-request work turned off. */
   ablations?: ReadonlySet<Ablation>;
+  /** The emulator: fault rules always apply; the /_dws/ control API only when `api` is true. */
+  emulator?: { service: EmulatorService; api: boolean };
+  /** A signature mismatch answers the canonical request and string to sign (default true). */
+  signatureDebug?: boolean;
 }
 
 /** See docs/reliability.md: what each limit protects against and what a client sees when it hits it. */
@@ -110,7 +116,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     windowMs: deps.signatureWindowMs,
     ...(off.has('signature') ? { checkSignatures: false } : {}),
     ...(deps.now ? { now: deps.now } : {}),
+    ...(deps.signatureDebug !== undefined ? { signatureDebug: deps.signatureDebug } : {}),
   });
+  if (deps.emulator) registerFaults(app, deps.emulator.service.faults);
 
   // Before the route plugins: @fastify/swagger collects the routes as they are added.
   await registerOpenApi(app);
@@ -118,6 +126,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(dwsRoutes, { clusters: deps.clusters });
   await app.register(kmsRoutes, { keys: deps.keys });
   if (deps.iam) await app.register(iamRoutes, { iam: deps.iam });
+  if (deps.emulator?.api) await app.register(emulatorRoutes, { emulator: deps.emulator.service });
   // The browser console: static files only, its API calls are authenticated like any other client's.
   await app.register(consolePlugin, { root: resolveConsoleRoot() });
   return app;

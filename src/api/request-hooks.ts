@@ -128,6 +128,8 @@ export function registerRequestHooks(app: FastifyInstance, options: RequestHooks
         Math.round(elapsedMs * 100) / 100,
         actor === undefined ? undefined : (actor.accessKey ?? actor.userName),
         callerRequestId(request),
+        request.errorCode,
+        line.debug ? request.body : undefined,
       );
     }
     done();
@@ -145,6 +147,8 @@ export function registerRequestHooks(app: FastifyInstance, options: RequestHooks
         Math.round((performance.now() - (request.startedAt ?? 0)) * 100) / 100,
         actor === undefined ? undefined : (actor.accessKey ?? actor.userName),
         callerRequestId(request),
+        request.errorCode,
+        line.debug ? request.body : undefined,
       );
       done();
     });

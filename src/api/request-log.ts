@@ -71,6 +71,7 @@ export const lazyChildLoggers: FastifyChildLoggerFactory = (logger, bindings, op
   new LazyChildLogger(logger, bindings, options) as unknown as FastifyBaseLogger;
 
 const INFO = 30;
+const DEBUG = 20;
 const {
   lsCacheSym,
   timeSym,
@@ -117,10 +118,17 @@ export class RequestLine {
     return level === undefined || level <= INFO;
   }
 
+  /** Whether the line also carries the request body (LOG_LEVEL=debug or trace). */
+  get debug(): boolean {
+    const level = (this.#logger as unknown as { levelVal?: number }).levelVal;
+    return level !== undefined && level <= DEBUG;
+  }
+
   /**
    * Writes the line. `routeJson` is the route pattern as a JSON string (made once per route); `id`,
    * `method` and `callerReqId` need no escaping (ids are the server's hex or checked against
-   * [A-Za-z0-9._-] by callerRequestId, methods are tokens).
+   * [A-Za-z0-9._-] by callerRequestId, methods are tokens). `errorCode`: a refusal's code; `body`: the
+   * request body, only at debug level (redacted here).
    */
   write(
     id: string,
@@ -130,17 +138,25 @@ export class RequestLine {
     ms: number,
     caller: string | undefined,
     callerReqId: string | undefined,
+    errorCode?: string,
+    body?: unknown,
   ): void {
     const p = this.#pino;
+    const logged = body === undefined ? undefined : redactBody(body);
     if (p === undefined) {
       const route = JSON.parse(routeJson) as string;
-      this.#logger.info({ reqId: id, method, route, status, ms, caller, callerReqId }, 'request');
+      this.#logger.info(
+        { reqId: id, method, route, status, ms, caller, callerReqId, error_code: errorCode, body: logged },
+        'request',
+      );
       return;
     }
     p[streamSym].write(
       `${p[lsCacheSym][INFO]}${p[timeSym]()}${p[chindingsSym]},"reqId":"${id}","method":"${method}","route":${routeJson},"status":${status},"ms":${ms}${
         caller === undefined ? '' : `,"caller":${JSON.stringify(caller)}`
-      }${callerReqId === undefined ? '' : `,"callerReqId":"${callerReqId}"`},"msg":"request"${p[endSym]}`,
+      }${callerReqId === undefined ? '' : `,"callerReqId":"${callerReqId}"`}${
+        errorCode === undefined ? '' : `,"error_code":${JSON.stringify(errorCode)}`
+      }${logged === undefined ? '' : `,"body":${JSON.stringify(logged)}`},"msg":"request"${p[endSym]}`,
     );
   }
 }
@@ -171,4 +187,20 @@ export function requestIds(request: { id: string; headers: Record<string, unknow
 } {
   const callerId = callerRequestId(request);
   return { requestId: request.id, ...(callerId ? { callerRequestId: callerId } : {}) };
+}
+
+/** Fields whose values never reach the log, whatever their depth (passwords, keys, tokens, plaintexts). */
+const SECRET_FIELD = /pass|secret|^sk$|token|plain_?text|material|private/i;
+/** Past this many characters a logged body is cut. */
+const MAX_LOGGED_BODY = 4_096;
+
+/** A request body for the debug log: secret fields replaced, large bodies cut. */
+export function redactBody(body: unknown): unknown {
+  const redacted = JSON.stringify(body, (key, value) =>
+    key !== '' && SECRET_FIELD.test(key) ? '[redacted]' : value,
+  );
+  if (redacted === undefined) return undefined;
+  return redacted.length > MAX_LOGGED_BODY
+    ? `${redacted.slice(0, MAX_LOGGED_BODY)}...(${redacted.length} characters)`
+    : JSON.parse(redacted);
 }

@@ -1,6 +1,6 @@
 // The root key: 32 bytes held outside the database (see src/store/root-key-file.ts), used only to seal
 // master-key material at rest. No I/O here.
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { CryptoError } from './errors.js';
 
 export const ROOT_KEY_BYTES = 32;
@@ -78,4 +78,13 @@ export function openWithRootKey(rootKey: Buffer, sealed: Buffer, aad: string): B
       'sealed blob failed authentication (modified, wrong root key or owner)',
     );
   }
+}
+
+/**
+ * Names a root key without revealing it (a keyed hash of a fixed label): a state snapshot carries it so
+ * that an import under another root key is refused before any sealed value fails to open.
+ */
+export function rootKeyFingerprint(rootKey: Buffer): string {
+  checkRootKey(rootKey);
+  return createHmac('sha256', rootKey).update('dws-encryption root key id').digest('hex').slice(0, 32);
 }

@@ -47,6 +47,15 @@ export const ACTIONS: readonly ActionInfo[] = [
   action('kms:dek:create', 'Write', 'create-datakey', true),
   action('kms:dek:encrypt', 'Write', 'encrypt-datakey', true),
   action('kms:dek:decrypt', 'Write', 'decrypt-datakey', true),
+  // The emulator control API (/_dws/); `dws:emulator:*` grants them all.
+  action('dws:emulator:reset', 'Write', 'EmulatorReset', true),
+  action('dws:emulator:getState', 'Read', 'EmulatorExportState', true),
+  action('dws:emulator:setState', 'Write', 'EmulatorImportState', true),
+  action('dws:emulator:seed', 'Write', 'EmulatorSeed', true),
+  action('dws:emulator:listFaults', 'List', 'EmulatorListFaults', true),
+  action('dws:emulator:addFault', 'Write', 'EmulatorAddFault', true),
+  action('dws:emulator:deleteFault', 'Write', 'EmulatorClearFaults, EmulatorDeleteFault', true),
+  action('dws:emulator:completeJobs', 'Write', 'EmulatorCompleteJobs', true),
 ];
 
 const ACTION_NAMES: ReadonlySet<string> = new Set(ACTIONS.map((a) => a.name));

@@ -32,3 +32,16 @@ export function formatIsoTime(ms: number): string {
 export function formatIamTime(ms: number): string {
   return `${new Date(ms).toISOString().slice(0, -1)}000Z`;
 }
+
+const ROTATE_TIME = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
+
+/** Epoch milliseconds of a `YYYY-MM-DD HH:mm:ss` UTC time, or null when it is not a real time. */
+export function parseRotateTime(value: string): number | null {
+  const m = ROTATE_TIME.exec(value);
+  if (!m) return null;
+  const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+  const at = Date.UTC(y, mo - 1, d, h, mi, s);
+  const back = new Date(at);
+  if (back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) return null;
+  return at;
+}

@@ -12,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Errors, ServiceError } from '../domain/errors.js';
+import type { JobFault } from '../domain/faults.js';
 import { progressAt } from '../domain/jobs.js';
 import type { Database, Db } from '../store/database.js';
 import { claimJobs, releaseLeases, updateOwnedJob } from '../store/jobs.js';
@@ -122,8 +123,14 @@ export class JobRunner {
       20,
       Math.min(500, Math.floor(this.options.leaseMs / 3), Math.floor(duration / 20) || 20),
     );
+    const fault = jobFaultOf(job);
     for (;;) {
       const now = this.now();
+      if (fault && (now >= job.due_at || progressAt(now - job.begin_at, duration) >= fault.fail_at_percent)) {
+        // An emulator job fault: the job fails at the chosen progress, undone like an abandoned job.
+        await this.finish(job, undefined, fault);
+        return;
+      }
       if (now >= job.due_at) break;
       if (this.stopping) return; // checkpointed: the lease is released in stop(); the job resumes elsewhere
       const owned = await updateOwnedJob(this.database.db, job.id, this.owner, {
@@ -138,18 +145,23 @@ export class JobRunner {
     await this.finish(job);
   }
 
-  /** Finishes the job in one transaction: its kind's work (or, when `abandoned`, its kind's undo). */
-  private async finish(job: JobRow, abandoned?: ServiceError): Promise<void> {
+  /**
+   * Finishes the job in one transaction: its kind's work (or, when `abandoned` or under a job `fault`,
+   * its kind's undo).
+   */
+  private async finish(job: JobRow, abandoned?: ServiceError, fault?: JobFault): Promise<void> {
     const outcome = await this.database.transaction(async (trx) => {
       const now = this.now();
       // Claim the right to finish first: if the lease was lost this changes nothing and rolls back.
       const owned = await updateOwnedJob(trx, job.id, this.owner, { status: 'RUNNING', updated_at: now });
       if (!owned) return null;
-      const failure = await this.complete(trx, job, abandoned);
+      const failure = fault
+        ? await this.failByFault(trx, job, fault)
+        : await this.complete(trx, job, abandoned);
       const status = failure ? 'FAIL' : 'SUCCESS';
       await updateOwnedJob(trx, job.id, this.owner, {
         status,
-        progress: failure ? job.progress : 100,
+        progress: failure ? (fault?.fail_at_percent ?? job.progress) : 100,
         failed_code: failure?.failedCode ?? null,
         failed_detail: failure?.failedDetail ?? null,
         end_at: now,
@@ -175,6 +187,23 @@ export class JobRunner {
     }
     const refusal = await kind.complete(trx, job, payload, this.deps);
     return refusal ? jobFailure(kind.failurePrefix, refusal) : null;
+  }
+
+  /** A job fault: the kind's undo, and the failure the fault rule chose. */
+  private async failByFault(trx: Db, job: JobRow, fault: JobFault): Promise<JobFailure> {
+    const kind = jobKind(job.name);
+    const payload = kind && readPayload(kind, job);
+    if (kind && payload !== undefined) await kind.abandon(trx, job, payload, this.deps);
+    return { failedCode: fault.failed_code, failedDetail: fault.failed_detail };
+  }
+}
+
+/** The emulator job fault a job was started with (POST /_dws/faults with `job`), if any. */
+function jobFaultOf(job: JobRow): JobFault | undefined {
+  try {
+    return (JSON.parse(job.payload_json) as { fault?: JobFault }).fault;
+  } catch {
+    return undefined;
   }
 }
 

@@ -19,6 +19,7 @@ import {
   matchesEnterpriseProject,
 } from '../domain/clusters.js';
 import { Errors, ServiceError } from '../domain/errors.js';
+import type { JobFault } from '../domain/faults.js';
 import {
   type ClusterEncryption,
   deleteCluster,
@@ -64,6 +65,8 @@ export interface EncryptInput {
   masterKeyId: string;
   masterKeyName?: string;
   cryptAlgorithm: CryptAlgorithm;
+  /** An emulator job fault: the conversion fails this way (see src/domain/faults.ts). */
+  fault?: JobFault;
 }
 
 export interface RotateResult {
@@ -226,6 +229,8 @@ export class ClusterService {
         },
       };
       const job = this.newJob(actor, clusterId, 'encryptCluster', this.timings.encryptJobMs, payload, key.id);
+      // An emulator job fault rides with the job (any kind's payload may carry one; the runner reads it).
+      if (input.fault) job.payload_json = JSON.stringify({ ...payload, fault: input.fault });
       await insertJob(trx, job);
       await updateCluster(trx, actor.projectId, clusterId, {
         encryption_state: 'converting',

@@ -138,6 +138,13 @@ export class Directory {
   userById(id: string): UserEntry | undefined {
     return this.usersById.get(id);
   }
+
+  /** The account (domain id) that declares `projectId`, if any. */
+  domainOfProject(projectId: string): string | undefined {
+    for (const account of this.accountsById.values())
+      if (account.projectIds.has(projectId)) return account.domainId;
+    return undefined;
+  }
 }
 
 function userKey(domainId: string, name: string): string {
@@ -192,6 +199,11 @@ export class TokenCache {
     if (now >= entry.expiresAt || now >= entry.cachedUntil) return undefined;
     this.entries.set(hash, entry); // most recently used last
     return entry.identity;
+  }
+
+  /** Forgets every token (the store's tokens were replaced or emptied). */
+  clear(): void {
+    this.entries.clear();
   }
 
   set(hash: string, identity: TokenIdentity, expiresAt: number, now: number): void {

@@ -163,3 +163,28 @@ export async function countActiveJobsUsingKey(db: Db, projectId: string, keyId: 
     .executeTakeFirst();
   return Number(row?.n ?? 0);
 }
+
+/**
+ * Makes every unfinished job due now (the emulator's "complete jobs") and frees its lease, so that the
+ * instance running it lets go and the next claim, by any instance, finishes it at once. Answers the ids.
+ */
+export async function finishActiveJobsNow(db: Db, now: number): Promise<string[]> {
+  await db
+    .updateTable('jobs')
+    .set({ due_at: now })
+    .where('status', 'in', ACTIVE)
+    .where('due_at', '>', now)
+    .execute();
+  await db
+    .updateTable('jobs')
+    .set({ lease_owner: null, lease_expires_at: null, updated_at: now })
+    .where('status', 'in', ACTIVE)
+    .execute();
+  const due = await db.selectFrom('jobs').select('id').where('status', 'in', ACTIVE).execute();
+  return due.map((r) => r.id);
+}
+
+export async function jobStatuses(db: Db, ids: readonly string[]): Promise<{ id: string; status: string }[]> {
+  if (ids.length === 0) return [];
+  return db.selectFrom('jobs').select(['id', 'status']).where('id', 'in', ids).orderBy('begin_at').execute();
+}

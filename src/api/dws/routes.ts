@@ -87,6 +87,7 @@ export const dwsRoutes: FastifyPluginAsyncTypebox<DwsRoutesOptions> = async (app
         masterKeyId: master_key_id,
         cryptAlgorithm: crypt_algorithm,
         ...(master_key_name !== undefined ? { masterKeyName: master_key_name } : {}),
+        ...(request.jobFault ? { fault: request.jobFault } : {}),
       });
       return { job_id: jobId };
     },

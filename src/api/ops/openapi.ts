@@ -38,6 +38,11 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         { name: 'dws', description: 'GaussDB(DWS): cluster encryption, jobs and the clusters they need' },
         { name: 'kms', description: 'KMS subset: master keys and data keys' },
         { name: 'ops', description: 'Health, readiness and metrics (no signature)' },
+        {
+          name: 'emulator',
+          description:
+            'Ours, under /_dws/: reset, state snapshots, seeding, fault rules and finishing jobs for tests (docs/testing.md). Off with DWS_EMULATOR_API=off.',
+        },
       ],
       components: {
         securitySchemes: {

@@ -1,0 +1,296 @@
+/**
+ * `dws-encryption/testing` (from the sources): startDws isolation, seed, faults seen by the official SDK,
+ * job faults, state round trip; and the /_dws/ control API over HTTP (permission, 404 when off, OpenAPI).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { BasicCredentials } from '@huaweicloud/huaweicloud-sdk-core';
+import { HcClient } from '@huaweicloud/huaweicloud-sdk-core/HcClient.js';
+import { DefaultHttpClient } from '@huaweicloud/huaweicloud-sdk-core/http/DefaultHttpClient.js';
+import { type Dws, startDws } from '../../src/testing/index.js';
+import { signedCall } from '../helpers/server.js';
+
+function sdk(dws: Dws) {
+  const credentials = new BasicCredentials().withAk(dws.ak).withSk(dws.sk).withProjectId(dws.projectId);
+  const client = new HcClient(new DefaultHttpClient({}, [dws.endpoint]))
+    .withEndpoints([dws.endpoint])
+    .withCredential(credentials);
+  return (method: string, url: string, data?: unknown): Promise<any> =>
+    client.sendRequest({
+      method,
+      url,
+      contentType: 'application/json',
+      pathParams: { project_id: dws.projectId },
+      queryParams: {},
+      headers: {},
+      ...(data ? { data } : {}),
+    });
+}
+
+const call = (dws: Dws, method: string, path: string, body?: unknown, as?: { ak: string; sk: string }) =>
+  signedCall(dws.endpoint, method, path, body, as ?? { ak: dws.ak, sk: dws.sk });
+
+const SEED = {
+  keys: [
+    { alias: 'k1', spec: 'AES_256' as const },
+    { alias: 'sm', spec: 'SM4' as const, state: 'disabled' as const },
+  ],
+  clusters: [
+    {
+      name: 'c1',
+      encryption: {
+        key: 'k1',
+        crypt_algorithm: 'generalCipher' as const,
+        last_rotate_key_time: '2026-01-02 03:04:05',
+      },
+    },
+    { name: 'plain1' },
+  ],
+};
+
+describe('startDws', () => {
+  let a: Dws;
+  let b: Dws;
+  before(async () => {
+    a = await startDws({ seed: SEED });
+    b = await startDws();
+  });
+  after(async () => {
+    await a?.close();
+    await b?.close();
+  });
+
+  test('two instances share nothing; the seed answers ids by name', async () => {
+    assert.notEqual(a.endpoint, b.endpoint);
+    assert.notEqual(a.ak, b.ak);
+    assert.ok(a.seeded?.clusters.c1 && a.seeded.keys.k1);
+    const listA = await call(a, 'GET', `/v1.0/${a.projectId}/clusters`);
+    const listB = await call(b, 'GET', `/v1.0/${b.projectId}/clusters`);
+    assert.equal(listA.body.count, 2);
+    assert.equal(listB.body.count, 0);
+    // One instance's credential is unknown to the other.
+    const cross = await call(b, 'GET', `/v1.0/${a.projectId}/clusters`, undefined, { ak: a.ak, sk: a.sk });
+    assert.equal(cross.status, 401);
+  });
+
+  test('a seeded encrypted cluster reads through the official SDK client', async () => {
+    const info = await sdk(a)('GET', `/v1/{project_id}/clusters/${a.seeded!.clusters.c1}/encrypt-info`);
+    assert.equal(info.crypt_algorithm, 'generalCipher');
+    assert.equal(info.master_key_name, 'k1');
+    assert.equal(info.last_rotate_key_time, '2026-01-02 03:04:05');
+    const key = await call(a, 'POST', `/v1.0/${a.projectId}/kms/describe-key`, { key_id: a.seeded!.keys.sm });
+    assert.equal(key.body.key_info.key_state, '3');
+  });
+
+  test('a count-1 503 fault: the SDK raises it once, then succeeds', async () => {
+    const rule = a.faults.add({
+      operation: 'ShowClusterEncryptInfo',
+      count: 1,
+      error: { status: 503, error_code: 'DWS.0503', error_msg: 'Service unavailable.' },
+    });
+    const read = sdk(a);
+    const url = `/v1/{project_id}/clusters/${a.seeded!.clusters.c1}/encrypt-info`;
+    await assert.rejects(read('GET', url), (error: any) => {
+      assert.equal(error.httpStatusCode, 503);
+      assert.equal(error.errorCode, 'DWS.0503');
+      return true;
+    });
+    assert.equal((await read('GET', url)).crypt_algorithm, 'generalCipher');
+    const [listed] = a.faults.list();
+    assert.equal(listed?.id, rule.id);
+    assert.equal(listed?.hits, 1);
+    assert.equal(listed?.remaining, 0);
+    a.faults.clear();
+  });
+
+  test('a faulted answer is told apart only by X-Dws-Fault; other projects and operations are untouched', async () => {
+    const rule = a.faults.add({ operation: 'ListClusters', error: { status: 500 } });
+    const faulted = await call(a, 'GET', `/v1.0/${a.projectId}/clusters`);
+    assert.equal(faulted.status, 500);
+    assert.deepEqual(faulted.body, { error_code: 'DWS.0500', error_msg: 'Internal server error.' });
+    assert.equal(faulted.headers.get('x-dws-fault'), rule.id);
+    const other = await call(a, 'GET', `/v1/${a.projectId}/clusters/${a.seeded!.clusters.c1}/encrypt-info`);
+    assert.equal(other.status, 200);
+    assert.equal(other.headers.get('x-dws-fault'), null);
+    assert.equal(
+      (await call(b, 'GET', `/v1.0/${b.projectId}/clusters`)).status,
+      200,
+      'faults are per instance',
+    );
+    a.faults.clear();
+  });
+
+  test('a job fault fails the conversion at 40 % with the chosen code, leaving the cluster plain', async () => {
+    a.faults.add({
+      operation: 'EncryptCluster',
+      count: 1,
+      job: {
+        fail_at_percent: 40,
+        failed_code: 'EncryptCluster-fail:DWS.9999',
+        failed_detail: 'DWS.9999:disk full',
+      },
+    });
+    const cluster = a.seeded!.clusters.plain1;
+    const started = await call(a, 'POST', `/v2/${a.projectId}/clusters/${cluster}/encrypt`, {
+      encrypt: { master_key_id: a.seeded!.keys.k1, crypt_algorithm: 'generalCipher' },
+    });
+    assert.equal(started.status, 200, started.text);
+    assert.ok(started.headers.get('x-dws-fault'));
+    const done = await a.completeJobs();
+    assert.deepEqual(done.jobs, [{ job_id: started.body.job_id, status: 'FAIL' }]);
+    const job = await call(a, 'GET', `/v1.0/${a.projectId}/job/${started.body.job_id}`);
+    assert.equal(job.body.status, 'FAIL');
+    assert.equal(job.body.progress, '40%');
+    assert.equal(job.body.failed_code, 'EncryptCluster-fail:DWS.9999');
+    assert.equal(job.body.failed_detail, 'DWS.9999:disk full');
+    const info = await call(a, 'GET', `/v1/${a.projectId}/clusters/${cluster}/encrypt-info`);
+    assert.equal(info.body.crypt_algorithm, null);
+  });
+
+  test('export, reset, import: every answer is the same as before', async () => {
+    const paths = [
+      `/v1.0/${a.projectId}/clusters`,
+      `/v1/${a.projectId}/clusters/${a.seeded!.clusters.c1}/encrypt-info`,
+      `/v1/${a.projectId}/audit-events?limit=100`,
+    ];
+    const read = async () => Promise.all(paths.map(async (p) => (await call(a, 'GET', p)).body));
+    const keys = async () => (await call(a, 'POST', `/v1.0/${a.projectId}/kms/list-keys`, {})).body;
+    const before = [...(await read()), await keys()];
+    const snapshot = await a.exportState();
+    assert.doesNotMatch(JSON.stringify(snapshot), /"material"|plaintext/i);
+    await a.reset();
+    assert.equal((await call(a, 'GET', paths[0]!)).body.count, 0);
+    await a.importState(snapshot);
+    assert.deepEqual([...(await read()), await keys()], before);
+    // Sealed material still opens: a data key under the imported master key.
+    const dek = await call(a, 'POST', `/v1.0/${a.projectId}/kms/create-datakey`, {
+      key_id: a.seeded!.keys.k1,
+      datakey_length: '512',
+    });
+    assert.equal(dek.status, 200, dek.text);
+    // Another instance has another root key: its import is refused, naming why.
+    await assert.rejects(b.importState(snapshot), /another root key/);
+  });
+});
+
+describe('the /_dws/ control API', () => {
+  let dws: Dws;
+  const reader = { ak: 'READERAK000000000001', sk: 'reader-secret-key-000000000000000000001' };
+  const tester = { ak: 'TESTERAK000000000001', sk: 'tester-secret-key-000000000000000000001' };
+  before(async () => {
+    const project = { id: 'ab'.repeat(16), name: 'cn-north-4' };
+    dws = await startDws({
+      identities: {
+        accounts: [
+          {
+            name: 'acme',
+            domain_id: 'cd'.repeat(16),
+            projects: [project],
+            users: [
+              {
+                name: 'reader',
+                credentials: [reader],
+                allow: ['dws:*:get*', 'dws:openAPICluster:*'],
+              },
+              {
+                name: 'tester',
+                credentials: [tester],
+                allow: ['dws:emulator:*'],
+              },
+            ],
+          },
+        ],
+      },
+    });
+  });
+  after(() => dws?.close());
+
+  test('seed, faults, jobs and reset over HTTP; only callers granted dws:emulator:*', async () => {
+    const refused = await call(dws, 'POST', '/_dws/reset', {}, reader);
+    assert.equal(refused.status, 403);
+    assert.match(refused.body.error_msg, /dws:emulator:reset/);
+
+    const seeded = await call(dws, 'POST', '/_dws/seed', SEED, tester);
+    assert.equal(seeded.status, 200, seeded.text);
+    assert.equal(seeded.body.project_id, 'ab'.repeat(16));
+    assert.match(seeded.body.clusters.c1, /^[0-9a-f-]{36}$/);
+
+    const bad = await call(dws, 'POST', '/_dws/seed', {
+      clusters: [{ name: 'c1x', encryption: { key: 'nope' } }],
+    });
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.error_msg, /clusters\[0\]\.encryption\.key/);
+
+    const badRule = await call(dws, 'POST', '/_dws/faults', { operation: 'NoSuchOperation' });
+    assert.equal(badRule.status, 400);
+    assert.match(badRule.body.error_msg, /operation must be/);
+
+    const added = await call(dws, 'POST', '/_dws/faults', { operation: '*', latency_ms: 1, count: 2 });
+    assert.equal(added.status, 200, added.text);
+    const listed = await call(dws, 'GET', '/_dws/faults');
+    assert.equal(listed.body.faults[0].id, added.body.id);
+    assert.equal((await call(dws, 'DELETE', `/_dws/faults/${added.body.id}`)).body.removed, 1);
+    assert.equal((await call(dws, 'DELETE', `/_dws/faults/${added.body.id}`)).status, 404);
+
+    const state = await call(dws, 'GET', '/_dws/state', undefined, tester);
+    assert.equal(state.body.format, 'dws-encryption-state');
+    assert.equal((await call(dws, 'POST', '/_dws/jobs/complete')).body.jobs.length, 0);
+
+    const reset = await call(dws, 'POST', '/_dws/reset', { project_id: 'ab'.repeat(16) }, tester);
+    assert.equal(reset.status, 200);
+    assert.equal(
+      (await call(dws, 'GET', `/v1.0/${'ab'.repeat(16)}/clusters`, undefined, reader)).body.count,
+      0,
+    );
+    const imported = await call(dws, 'POST', '/_dws/state', state.body, tester);
+    assert.equal(imported.status, 200, imported.text);
+    assert.equal(
+      (await call(dws, 'GET', `/v1.0/${'ab'.repeat(16)}/clusters`, undefined, reader)).body.count,
+      2,
+    );
+  });
+
+  test('the control API is in /openapi.json under its own tag', async () => {
+    const doc = (await (await fetch(`${dws.endpoint}/openapi.json`)).json()) as any;
+    assert.ok(doc.tags.some((t: { name: string }) => t.name === 'emulator'));
+    assert.deepEqual(doc.paths['/_dws/reset'].post.tags, ['emulator']);
+    assert.equal(doc.paths['/_dws/faults'].post['x-permission'], 'dws:emulator:addFault');
+  });
+
+  test('signature debugging: the canonical request and string to sign; an unknown key says so', async () => {
+    const wrong = await call(dws, 'GET', `/v1.0/${dws.projectId}/clusters`, undefined, {
+      ak: dws.ak,
+      sk: 'x'.repeat(40),
+    });
+    assert.equal(wrong.status, 401);
+    assert.equal(wrong.body.error_code, 'DWS.0103');
+    assert.match(wrong.body.canonical_request, new RegExp(`^GET\\n/v1.0/${dws.projectId}/clusters/\\n`));
+    assert.match(wrong.body.string_to_sign, /^SDK-HMAC-SHA256\n\d{8}T\d{6}Z\n[0-9a-f]{64}$/);
+    assert.ok(!wrong.text.includes(dws.sk));
+    const unknown = await call(dws, 'GET', `/v1.0/${dws.projectId}/clusters`, undefined, {
+      ak: 'NOSUCHAK000000000001',
+      sk: dws.sk,
+    });
+    assert.equal(unknown.status, 401);
+    assert.equal(unknown.body.error_code, 'DWS.0103');
+    assert.notEqual(unknown.body.error_msg, wrong.body.error_msg);
+    assert.equal(unknown.body.canonical_request, undefined);
+  });
+});
+
+test('DWS_EMULATOR_API=off: /_dws/* answers 404; DWS_SIGNATURE_DEBUG=off: no canonical request', async () => {
+  const dws = await startDws({ env: { DWS_EMULATOR_API: 'off', DWS_SIGNATURE_DEBUG: 'off' } });
+  try {
+    const reset = await call(dws, 'POST', '/_dws/reset', {});
+    assert.equal(reset.status, 404);
+    assert.equal(reset.body.error_code, 'DWS.0007');
+    const wrong = await call(dws, 'GET', `/v1.0/${dws.projectId}/clusters`, undefined, {
+      ak: dws.ak,
+      sk: 'x'.repeat(40),
+    });
+    assert.equal(wrong.status, 401);
+    assert.equal(wrong.body.canonical_request, undefined);
+  } finally {
+    await dws.close();
+  }
+});
