@@ -39,6 +39,12 @@ interface OfficialCase {
 }
 
 /** Signs with the official AKSKSigner the way BaseCredentials.processAuthRequest calls it. */
+/** The result without the canonical request and string to sign of a signature mismatch. */
+function withoutDebug(result: ReturnType<typeof verifySignature>) {
+  if (result.ok) return result;
+  return { ok: result.ok, reason: result.reason };
+}
+
 function officialSign(c: OfficialCase, sk = SK, ak = AK): Record<string, string> {
   const request = {
     endpoint: `${c.endpoint ?? 'https://dws.example.com'}${c.path}`,
@@ -450,12 +456,6 @@ describe('verifySignature failures', () => {
     });
   }
 
-  /** The result without the canonical request and string to sign of a signature mismatch. */
-  function withoutDebug(result: ReturnType<typeof verifySignature>) {
-    if (result.ok) return result;
-    return { ok: result.ok, reason: result.reason };
-  }
-
   const withHeader = (i: VerifyInput, name: string, value: string | undefined): VerifyInput => {
     const headers = { ...i.headers };
     if (value === undefined) delete headers[name];
@@ -765,7 +765,7 @@ describe('both official path canonicalizations (Node and Python signers)', () =>
       };
       assert.deepEqual(verifySignature(input), { ok: true, ak: AK });
       // and it does not verify for another path
-      assert.deepEqual(verifySignature({ ...input, rawPath: path(`${c.pythonWire}x`) }), {
+      assert.deepEqual(withoutDebug(verifySignature({ ...input, rawPath: path(`${c.pythonWire}x`) })), {
         ok: false,
         reason: 'bad_signature',
       });
