@@ -56,12 +56,12 @@ export class EmulatorService {
     this.now = options.now ?? Date.now;
   }
 
-  /** Empties the state (all projects, or one); fault rules are cleared too. */
+  /** Empties the state (all projects, or one); a full reset clears the fault rules too. */
   async reset(projectId?: string): Promise<void> {
     const { database } = this.options;
     const tables = await stateTables(database);
     await database.transaction((trx) => clearState(trx, tables, projectId));
-    this.faults.clear();
+    if (projectId === undefined) this.faults.clear();
     this.options.onStateReplaced?.();
   }
 

@@ -74,7 +74,7 @@ export interface Dws {
   projectId: string;
   /** What the `seed` option created, by name. */
   seeded: SeedResult | undefined;
-  /** Empties the state (all projects, or one) and clears the fault rules. */
+  /** Empties the state (all projects, or one); a full reset also clears the fault rules. */
   reset(projectId?: string): Promise<void>;
   /** Creates the keys and clusters of a seed document; answers their ids by name. */
   seed(doc: SeedInput): Promise<SeedResult>;

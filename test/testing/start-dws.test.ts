@@ -151,7 +151,7 @@ describe('startDws', () => {
     const paths = [
       `/v1.0/${a.projectId}/clusters`,
       `/v1/${a.projectId}/clusters/${a.seeded!.clusters.c1}/encrypt-info`,
-      `/v1/${a.projectId}/audit-events?limit=100`,
+      `/v1/${a.projectId}/audit-events`,
     ];
     const read = async () => Promise.all(paths.map(async (p) => (await call(a, 'GET', p)).body));
     const keys = async () => (await call(a, 'POST', `/v1.0/${a.projectId}/kms/list-keys`, {})).body;
