@@ -9,12 +9,12 @@
  * with a notice.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
+import { ensureConsoleBuilt } from '../helpers/build.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const PACKAGE_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -38,30 +38,6 @@ const IAM_FILE = {
     },
   ],
 };
-
-function newestMtime(path: string): number {
-  const stat = statSync(path);
-  if (!stat.isDirectory()) return stat.mtimeMs;
-  let newest = stat.mtimeMs;
-  for (const name of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, name)));
-  return newest;
-}
-
-/** Builds dist/console when it is missing or older than its sources (a dev edit without a build). */
-function ensureConsoleBuilt(): void {
-  const index = join(PACKAGE_ROOT, 'dist', 'console', 'index.html');
-  const sources = Math.max(
-    newestMtime(join(PACKAGE_ROOT, 'console')),
-    newestMtime(join(PACKAGE_ROOT, 'src', 'crypto', 'signing-canonical.ts')),
-  );
-  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
-  const vite = join(PACKAGE_ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
-  const result = spawnSync(process.execPath, [vite, 'build', 'console', '--logLevel', 'warn'], {
-    cwd: PACKAGE_ROOT,
-    encoding: 'utf8',
-  });
-  if (result.status !== 0) throw new Error(`vite build failed:\n${result.stdout}\n${result.stderr}`);
-}
 
 interface Setup {
   server?: TestServer;
