@@ -9,6 +9,7 @@ import { ApiError, ConnectionError, JobTimeoutError } from './client.js';
 import { registerClientCommands } from './commands.js';
 import { DEFAULT_ENDPOINT, JobFailedError, UsageError } from './context.js';
 import { registerDemo } from './demo.js';
+import { registerEmulator } from './emulator.js';
 import { registerHashPassword } from './hash-password.js';
 
 export const EXIT = { ok: 0, api: 1, usage: 2, connection: 3 } as const;
@@ -37,6 +38,8 @@ Examples:
   dws-encryption info <cluster-id>
   dws-encryption audit list --all                        # the project's audit trail
   dws-encryption hash-password                           # a password_hash for the identities file
+  dws-encryption reset && dws-encryption seed seed.json  # tests: a clean, seeded state (docs/testing.md)
+  dws-encryption faults add --operation RotateKey --status 503 --count 1
 
 Exit codes: 0 ok, 1 refused by the service or job failed, 2 usage error, 3 service unreachable.`,
     );
@@ -59,6 +62,7 @@ Exit codes: 0 ok, 1 refused by the service or job failed, 2 usage error, 3 servi
 
   registerDemo(program);
   registerClientCommands(program);
+  registerEmulator(program);
   registerHashPassword(program);
   return program;
 }
