@@ -514,6 +514,12 @@ async function runStore(
     DWS_BOOTSTRAP_PROJECT_ID: projectId,
     LOG_LEVEL,
     DWS_ENCRYPT_JOB_SECONDS: '0',
+    // The benchmark drives one access key at tens of thousands of requests per second and creates
+    // BENCH_CLUSTERS clusters (3 nodes each) in one project: no rate limit, quotas above its needs.
+    DWS_RATE_LIMIT_PER_SECOND: '0',
+    DWS_QUOTA_NODES: String(Math.max(256, CLUSTERS * 3 + 30)),
+    DWS_QUOTA_KEYS: '20',
+    DWS_QUOTA_ACTIVE_JOBS: String(Math.max(100, CLUSTERS)),
   };
   let bench: BenchStore;
   if (databaseUrl) {

@@ -77,6 +77,13 @@ async function startService(): Promise<Service> {
       DWS_BOOTSTRAP_PROJECT_ID: PROJECT,
       DWS_ENCRYPT_JOB_SECONDS: String(JOB_SECONDS),
       DWS_JOB_POLL_MS: '250',
+      // Explicit, whatever the tests' helper sets: the rate limit above the soak's highest rate, and
+      // quotas above its pool (POOL clusters of 3 nodes, each with at most one job; 3 keys).
+      DWS_RATE_LIMIT_PER_SECOND: String(Math.max(1_000, RATE * 4)),
+      DWS_RATE_LIMIT_BURST: String(Math.max(2_000, MAX_IN_FLIGHT * 4)),
+      DWS_QUOTA_NODES: String(Math.max(256, POOL * 3 * 2)),
+      DWS_QUOTA_KEYS: '20',
+      DWS_QUOTA_ACTIVE_JOBS: String(Math.max(100, POOL * 2)),
     },
   });
   return {

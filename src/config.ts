@@ -3,6 +3,8 @@
  * a bad value stops the service with a message naming the variable.
  */
 import { join, resolve } from 'node:path';
+import { DEFAULT_PROJECT_QUOTAS, type ProjectQuotas } from './domain/quotas.js';
+import { DEFAULT_RATE_LIMIT } from './domain/rate-limit.js';
 
 export interface Config {
   host: string;
@@ -34,6 +36,11 @@ export interface Config {
   bootstrap: { ak: string | undefined; sk: string | undefined; projectId: string | undefined };
   /** DWS_IAM_FILE: the identities file (accounts, projects, users, access keys, policies); read at start. */
   iamFile: string | undefined;
+  /** Per-project quotas (keys, nodes of clusters, unfinished jobs). */
+  quotas: ProjectQuotas;
+  /** Requests per second per access key (0: no limit) and the burst allowed after idling. */
+  rateLimitPerSecond: number;
+  rateLimitBurst: number;
   /** Lifetime of IAM tokens issued by POST /v3/auth/tokens. */
   tokenTtlSeconds: number;
   /** Token issue lockout, within the cloud's login policy ranges: failures (3-10) in a window (15-60 min) lock for 15-1440 min. */
@@ -191,6 +198,13 @@ export function loadConfig(env: Env = process.env): Config {
     rootKey: text(env, 'DWS_ROOT_KEY'),
     bootstrap: { ak, sk, projectId },
     iamFile: text(env, 'DWS_IAM_FILE'),
+    quotas: {
+      keys: integer(env, 'DWS_QUOTA_KEYS', DEFAULT_PROJECT_QUOTAS.keys, 0, 1_000_000),
+      nodes: integer(env, 'DWS_QUOTA_NODES', DEFAULT_PROJECT_QUOTAS.nodes, 0, 100_000_000),
+      activeJobs: integer(env, 'DWS_QUOTA_ACTIVE_JOBS', DEFAULT_PROJECT_QUOTAS.activeJobs, 0, 1_000_000),
+    },
+    rateLimitPerSecond: number(env, 'DWS_RATE_LIMIT_PER_SECOND', DEFAULT_RATE_LIMIT.perSecond, 0, 10_000_000),
+    rateLimitBurst: integer(env, 'DWS_RATE_LIMIT_BURST', DEFAULT_RATE_LIMIT.burst, 1, 100_000_000),
     tokenTtlSeconds: number(env, 'DWS_TOKEN_TTL_SECONDS', 86_400, 60, 7 * 86_400),
     loginMaxFailures: integer(env, 'DWS_LOGIN_MAX_FAILURES', 5, 3, 10),
     loginFailureWindowMinutes: integer(env, 'DWS_LOGIN_FAILURE_WINDOW_MINUTES', 15, 15, 60),

@@ -180,7 +180,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     },
   });
   const metrics = new Metrics(output ? { logLinesDropped: () => output.dropped } : {});
-  const keys = new KeyService(database, rootKey, now);
+  const keys = new KeyService(database, rootKey, now, config.quotas.keys);
   const clusters = new ClusterService(
     database,
     keys,
@@ -189,6 +189,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       encryptJobMs: config.encryptJobSeconds * 1000,
       clusterCreateMs: config.clusterCreateSeconds * 1000,
       maxActiveJobs: config.maxActiveJobs,
+      quotas: config.quotas,
     },
     now,
   );
@@ -294,6 +295,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     ablations: config.benchAblations,
     emulator: { service: emulator, api: config.emulatorApi },
     signatureDebug: config.signatureDebug,
+    rateLimit: { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst },
     httpLimits: {
       maxHeaderBytes: config.maxHeaderBytes,
       requestTimeoutMs: config.requestTimeoutSeconds * 1000,

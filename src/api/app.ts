@@ -7,6 +7,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { Ablation } from '../config.js';
+import { DEFAULT_RATE_LIMIT, type RateLimit, RateLimiter } from '../domain/rate-limit.js';
 import type { ClusterService } from '../services/clusters.js';
 import type { EmulatorService } from '../services/emulator.js';
 import type { IamService } from '../services/iam.js';
@@ -43,6 +44,8 @@ export interface AppDependencies {
   metrics?: Metrics;
   /** When set, GET /metrics requires `Authorization: Bearer <metricsToken>`. */
   metricsToken?: string | undefined;
+  /** Per-caller request rate limit (default DEFAULT_RATE_LIMIT; perSecond 0: none). */
+  rateLimit?: RateLimit;
   /** Connection limits against slow or oversized requests (defaults: DEFAULT_HTTP_LIMITS). */
   httpLimits?: HttpLimits;
   /** Benchmark only (DWS_BENCH_ABLATE, refused in production): per-request work turned off. */
@@ -115,6 +118,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     identities: deps.identities,
     windowMs: deps.signatureWindowMs,
     ...(off.has('signature') ? { checkSignatures: false } : {}),
+    rateLimiter: new RateLimiter(deps.rateLimit ?? DEFAULT_RATE_LIMIT),
+    onThrottled: (account) => metrics.observeThrottled(account),
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.signatureDebug !== undefined ? { signatureDebug: deps.signatureDebug } : {}),
   });

@@ -11,6 +11,7 @@ import { verifySignature } from '../crypto/signing.js';
 import { parseAuthorizationHeader } from '../crypto/signing-canonical.js';
 import { Errors, ServiceError } from '../domain/errors.js';
 import { isAllowed, isKnownAction } from '../domain/permissions.js';
+import type { RateLimiter } from '../domain/rate-limit.js';
 import type { Actor } from '../services/actor.js';
 import type { IdentityProvider, Principal } from '../services/identity.js';
 import { requestIds } from './request-log.js';
@@ -54,6 +55,10 @@ export interface AuthOptions {
   checkSignatures?: boolean;
   /** A signature mismatch answers the canonical request and string to sign computed (default true). */
   signatureDebug?: boolean;
+  /** Per-caller request rate limit (429 APIGW.0308 beyond it); absent or perSecond 0: none. */
+  rateLimiter?: RateLimiter;
+  /** Told the account (domain id) of every throttled request, for the per-account metrics. */
+  onThrottled?: (account: string) => void;
 }
 
 /** The 401 messages of a wrong signature and of an unknown access key: same status and code, as the real gateway. */
@@ -64,6 +69,7 @@ export const UNKNOWN_ACCESS_KEY_MESSAGE = 'The access key does not exist.';
 /** Registers the raw-body JSON parser and the authentication hook on `app` (call before routes). */
 export function registerAuthentication(app: FastifyInstance, options: AuthOptions): void {
   const now = options.now ?? Date.now;
+  const limiter = options.rateLimiter?.enabled ? options.rateLimiter : undefined;
 
   // Only JSON bodies are accepted, and they are only read here, not parsed: the signature (or the token)
   // is checked on these exact bytes first, so a stranger's body costs a hash, never a parse (parseBody
@@ -97,7 +103,15 @@ export function registerAuthentication(app: FastifyInstance, options: AuthOption
       parseBody(request);
       return;
     }
-    const { principal, tokenProjectId, accessKey } = await authenticate(request, options, now());
+    const at = now();
+    const { principal, tokenProjectId, accessKey } = await authenticate(request, options, at);
+    if (limiter) {
+      const waitMs = limiter.take(accessKey ?? `user:${principal.domainId}:${principal.userName}`, at);
+      if (waitMs > 0) {
+        options.onThrottled?.(principal.domainId);
+        throw new ServiceError(Errors.THROTTLED, undefined, { retryAfterSeconds: Math.ceil(waitMs / 1000) });
+      }
+    }
     let projectId = (request.params as { project_id?: string } | undefined)?.project_id;
     if (projectId === undefined) {
       if (!config.global)

@@ -12,13 +12,13 @@
  *   metrics bound in advance (no label set hashed per request) and its pattern already JSON-encoded.
  * - onRequestAbort: the request line of a request whose client went away before the answer (status
  *   499, as the catalogue's CLIENT_CLOSED_REQUEST): work done for it still leaves a trace in the log.
- * - onError: store failures counted.
+ * - onError: store failures counted, and quota refusals by account.
  * The benchmark's ablation switches (DWS_BENCH_ABLATE) `metrics`, `request-log` and `client-signal`
  * leave their part out.
  */
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import type { Ablation } from '../config.js';
-import { Errors, ServiceError } from '../domain/errors.js';
+import { type ErrorDef, Errors, ServiceError } from '../domain/errors.js';
 import { runWithClientSignal } from '../store/call-context.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
 import type { Metrics, RouteRequests } from './ops/metrics.js';
@@ -52,6 +52,13 @@ class ObservedRoute {
     this.routeJson = JSON.stringify(routeInLog);
   }
 }
+
+/** The quota behind each quota refusal, for the per-account metrics. */
+const QUOTA_OF = new Map<ErrorDef, 'keys' | 'nodes' | 'active_jobs'>([
+  [Errors.KEY_QUOTA_EXCEEDED, 'keys'],
+  [Errors.NODE_QUOTA_EXCEEDED, 'nodes'],
+  [Errors.JOB_QUOTA_EXCEEDED, 'active_jobs'],
+]);
 
 /** Requests that matched no route (404s, URLs refused by the router). */
 const UNMATCHED = new ObservedRoute(undefined, 'unmatched', 'unknown', undefined);
@@ -154,7 +161,9 @@ export function registerRequestHooks(app: FastifyInstance, options: RequestHooks
     });
   }
   if (meter) {
-    app.addHook('onError', (_request, _reply, error, done) => {
+    app.addHook('onError', (request, _reply, error, done) => {
+      const quota = error instanceof ServiceError ? QUOTA_OF.get(error.def) : undefined;
+      if (quota && request.actor) metrics.observeQuotaRefusal(request.actor.domainId, quota);
       const storeDown =
         (error instanceof ServiceError && error.def === Errors.STORE_UNAVAILABLE) ||
         isStoreUnavailable(error);

@@ -8,7 +8,7 @@
  * `declareSurface`): the same refusal reads `DWS.0101` on a cluster route and `KMS.0101` on a KMS route.
  * `renderCode` is the only place a code is written.
  */
-export type Surface = 'DWS' | 'KMS' | 'IAM';
+export type Surface = 'DWS' | 'KMS' | 'IAM' | 'APIGW';
 
 export interface ErrorDef {
   readonly status: number;
@@ -86,6 +86,14 @@ export const Errors = {
     'The client closed the connection before the answer; nothing was committed.',
   ),
 
+  // Request throttling, answered the way the cloud's API gateway does (APIGW.0308, 429, Retry-After)
+  THROTTLED: def(
+    429,
+    '0308',
+    'The throttling threshold has been reached: too many requests from this access key; retry after the time in Retry-After.',
+    'APIGW',
+  ),
+
   // DWS resources and rules
   CLUSTER_NOT_FOUND: def(404, '0301', 'The cluster does not exist.', 'DWS'),
   JOB_NOT_FOUND: def(404, '0302', 'The job does not exist.', 'DWS'),
@@ -119,6 +127,19 @@ export const Errors = {
     'DWS',
   ),
 
+  NODE_QUOTA_EXCEEDED: def(
+    400,
+    '0414',
+    'The project has reached its node quota (DWS_QUOTA_NODES): delete a cluster first.',
+    'DWS',
+  ),
+  JOB_QUOTA_EXCEEDED: def(
+    400,
+    '0415',
+    'The project has reached its quota of unfinished jobs (DWS_QUOTA_ACTIVE_JOBS); retry when one finishes.',
+    'DWS',
+  ),
+
   // KMS
   KEY_NOT_FOUND: def(404, '0301', 'The key does not exist.', 'KMS'),
   KEY_ALIAS_EXISTS: def(400, '0302', 'A key with this alias already exists in the project.', 'KMS'),
@@ -133,6 +154,12 @@ export const Errors = {
   ),
   DIGEST_MISMATCH: def(400, '0307', 'plain_text does not end with the digest of the data key.', 'KMS'),
   KEY_SPEC_UNSUPPORTED: def(400, '0308', 'The key spec is not supported.', 'KMS'),
+  KEY_QUOTA_EXCEEDED: def(
+    400,
+    '0309',
+    'The project has reached its key quota (DWS_QUOTA_KEYS): schedule a key for deletion first.',
+    'KMS',
+  ),
 
   // IAM
   IAM_BAD_CREDENTIALS: def(401, '0401', 'The user name, account or password is wrong.', 'IAM'),

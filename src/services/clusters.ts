@@ -20,6 +20,7 @@ import {
 } from '../domain/clusters.js';
 import { Errors, ServiceError } from '../domain/errors.js';
 import type { JobFault } from '../domain/faults.js';
+import { clusterNodes, DEFAULT_PROJECT_QUOTAS, type ProjectQuotas } from '../domain/quotas.js';
 import {
   type ClusterEncryption,
   deleteCluster,
@@ -30,6 +31,7 @@ import {
   findClusterForUpdate,
   insertCluster,
   insertDataKeyVersion,
+  listClusterSpecs,
   listClusters,
   listDataKeyVersions,
   rewrapDataKeyVersion,
@@ -48,7 +50,10 @@ const DEK_BYTES = 32;
 export interface ClusterTimings {
   encryptJobMs: number;
   clusterCreateMs: number;
+  /** Unfinished jobs the whole store may hold (DWS_MAX_ACTIVE_JOBS: 503 beyond). */
   maxActiveJobs: number;
+  /** Per-project quotas of nodes and unfinished jobs (default DEFAULT_PROJECT_QUOTAS). */
+  quotas?: Pick<ProjectQuotas, 'nodes' | 'activeJobs'>;
 }
 
 export interface CreateClusterInput {
@@ -127,6 +132,9 @@ export class ClusterService {
     return this.database.transaction(async (trx) => {
       if (await findClusterByName(trx, actor.projectId, input.name))
         throw new ServiceError(Errors.CLUSTER_NAME_EXISTS);
+      await this.assertNodeQuota(trx, actor.projectId, clusterNodes(input.spec));
+      // A delayed creation is a job: it counts against the job caps like a conversion does.
+      if (delayed) await this.assertJobCapacity(trx, actor.projectId);
       if (input.encryption) {
         // A cluster created encrypted gets its data key at once, under the same key rules as a conversion.
         const { masterKeyId, masterKeyName, cryptAlgorithm } = input.encryption;
@@ -162,6 +170,31 @@ export class ClusterService {
       );
       return row;
     });
+  }
+
+  /** The store-wide job cap (503: the service is full) and the project's own quota (400: this project is). */
+  private async assertJobCapacity(trx: Db, projectId: string): Promise<void> {
+    if ((await countActiveJobs(trx)) >= this.timings.maxActiveJobs)
+      throw new ServiceError(Errors.TOO_MANY_JOBS);
+    const quota = this.timings.quotas?.activeJobs ?? DEFAULT_PROJECT_QUOTAS.activeJobs;
+    if ((await countActiveJobs(trx, projectId)) >= quota) {
+      throw new ServiceError(
+        Errors.JOB_QUOTA_EXCEEDED,
+        `The project has ${quota} unfinished jobs, its quota (DWS_QUOTA_ACTIVE_JOBS); retry when one finishes.`,
+      );
+    }
+  }
+
+  private async assertNodeQuota(trx: Db, projectId: string, adding: number): Promise<void> {
+    const quota = this.timings.quotas?.nodes ?? DEFAULT_PROJECT_QUOTAS.nodes;
+    let used = 0;
+    for (const spec of await listClusterSpecs(trx, projectId)) used += clusterNodes(JSON.parse(spec));
+    if (used + adding > quota) {
+      throw new ServiceError(
+        Errors.NODE_QUOTA_EXCEEDED,
+        `The project's clusters have ${used} nodes; ${adding} more would exceed its node quota of ${quota} (DWS_QUOTA_NODES).`,
+      );
+    }
   }
 
   /** The project's clusters, only those of enterprise project `enterpriseProjectId` when given. */
@@ -216,8 +249,7 @@ export class ClusterService {
       assertCanStartConversion(clusterFacts(row));
       const key = await this.keys.masterKeyForCluster(trx, actor.projectId, input.masterKeyId);
       assertMasterKeyFits(masterKeyFacts(key), input.cryptAlgorithm, input.masterKeyName);
-      if ((await countActiveJobs(trx)) >= this.timings.maxActiveJobs)
-        throw new ServiceError(Errors.TOO_MANY_JOBS);
+      await this.assertJobCapacity(trx, actor.projectId);
       const payload: JobPayloads['encryptCluster'] = {
         masterKeyId: key.id,
         cryptAlgorithm: input.cryptAlgorithm,

@@ -24,10 +24,12 @@ import {
   KeyState,
   keyTransition,
 } from '../domain/keys.js';
+import { DEFAULT_PROJECT_QUOTAS } from '../domain/quotas.js';
 import { countClustersUsingKey } from '../store/clusters.js';
 import type { Database, Db } from '../store/database.js';
 import { countActiveJobsUsingKey } from '../store/jobs.js';
 import {
+  countQuotaKeys,
   findKey,
   findKeyByAlias,
   insertKey,
@@ -74,6 +76,8 @@ export class KeyService {
     private readonly database: Database,
     private readonly rootKey: Buffer,
     private readonly now: () => number = Date.now,
+    /** Keys a project may hold (DWS_QUOTA_KEYS). */
+    private readonly keyQuota: number = DEFAULT_PROJECT_QUOTAS.keys,
   ) {}
 
   async createKey(actor: Actor, input: CreateKeyInput): Promise<KmsKeyRow> {
@@ -105,6 +109,12 @@ export class KeyService {
     return this.database.transaction(async (trx) => {
       if (await findKeyByAlias(trx, actor.projectId, input.alias))
         throw new ServiceError(Errors.KEY_ALIAS_EXISTS);
+      if ((await countQuotaKeys(trx, actor.projectId)) >= this.keyQuota) {
+        throw new ServiceError(
+          Errors.KEY_QUOTA_EXCEEDED,
+          `The project has reached its key quota of ${this.keyQuota} (DWS_QUOTA_KEYS; keys pending deletion do not count).`,
+        );
+      }
       await insertKey(trx, row);
       await recordAudit(
         trx,

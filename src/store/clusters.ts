@@ -228,3 +228,13 @@ export async function deleteDataKeyVersions(db: Db, projectId: string, clusterId
     .where('cluster_id', '=', clusterId)
     .execute();
 }
+
+/** The create-request specs of the project's clusters (what its node quota counts). */
+export async function listClusterSpecs(db: Db, projectId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('clusters')
+    .select('spec_json')
+    .where('project_id', '=', projectId)
+    .execute();
+  return rows.map((row) => row.spec_json);
+}

@@ -143,12 +143,14 @@ export async function releaseLeases(db: Db, owner: string, now: number): Promise
     .execute();
 }
 
-export async function countActiveJobs(db: Db): Promise<number> {
-  const row = await db
+/** Unfinished jobs of the whole store, or of one project. */
+export async function countActiveJobs(db: Db, projectId?: string): Promise<number> {
+  let query = db
     .selectFrom('jobs')
     .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('status', 'in', ACTIVE)
-    .executeTakeFirst();
+    .where('status', 'in', ACTIVE);
+  if (projectId !== undefined) query = query.where('project_id', '=', projectId);
+  const row = await query.executeTakeFirst();
   return Number(row?.n ?? 0);
 }
 

@@ -1,6 +1,6 @@
 /** KMS key queries. Every query is scoped to a project. */
 
-import type { KeySpec, KeyState } from '../domain/keys.js';
+import { type KeySpec, KeyState } from '../domain/keys.js';
 import type { Db } from './database.js';
 import type { KmsKeyRow, KmsKeyTable } from './schema.js';
 
@@ -68,4 +68,15 @@ export async function updateKeyState(
     .where('id', '=', keyId)
     .where('project_id', '=', projectId)
     .execute();
+}
+
+/** Keys of the project that count against its quota: every state but pending deletion. */
+export async function countQuotaKeys(db: Db, projectId: string): Promise<number> {
+  const row = await db
+    .selectFrom('kms_keys')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('project_id', '=', projectId)
+    .where('state', '!=', KeyState.PENDING_DELETION)
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
 }

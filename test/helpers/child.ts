@@ -19,6 +19,7 @@ import {
   signedCall,
   TEST_AK,
   TEST_PROJECT_ID,
+  TEST_QUOTA_ENV,
   TEST_SK,
 } from './server.js';
 
@@ -88,6 +89,7 @@ async function startOnce(dataDir: string, port: number, options: ChildOptions): 
       DWS_JOB_POLL_MS: '50',
       LOG_LEVEL: 'warn',
       LOG_FORMAT: 'json',
+      ...TEST_QUOTA_ENV,
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -72,6 +72,17 @@ export interface TestServerOptions {
 }
 
 export const TEST_PROJECT_ID = '0123456789abcdef0123456789abcdef';
+
+/**
+ * Project quotas far above the defaults (20 keys, 256 nodes, 100 unfinished jobs): test files create
+ * many keys and clusters in one project. The rate limit keeps its default (1000/s, burst 2000).
+ * Quota tests set their own values.
+ */
+export const TEST_QUOTA_ENV: Record<string, string> = {
+  DWS_QUOTA_KEYS: '100000',
+  DWS_QUOTA_NODES: '10000000',
+  DWS_QUOTA_ACTIVE_JOBS: '100000',
+};
 export const TEST_AK = 'TESTAKEXAMPLE0000001';
 export const TEST_SK = 'test-secret-key-for-dws-encryption-tests';
 
@@ -95,6 +106,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     DWS_ENCRYPT_JOB_SECONDS: '0.3',
     DWS_JOB_POLL_MS: '20',
     LOG_LEVEL: 'silent',
+    ...TEST_QUOTA_ENV,
     ...prepared.env,
     ...iamEnv,
     ...options.env,

@@ -10,6 +10,8 @@
  * | `dws_job_duration_seconds` | job, outcome | from the job's begin to its end |
  * | `dws_kms_key_operations_total` | operation, outcome | KMS calls by permission name (`kms:cmk:create`, ...); outcome `ok` or `error` |
  * | `dws_log_lines_dropped_total` | | log lines dropped because standard output did not take them in time (a stalled or gone log collector) |
+ * | `dws_throttled_requests_total` | account | requests refused by the per-caller rate limit (429 `APIGW.0308`), by account (domain id) |
+ * | `dws_quota_refusals_total` | account, quota | creations refused by a project quota (`keys`, `nodes`, `active_jobs`), by account |
  * | `dws_store_errors_total` | source | store unreachable or unwritable (`request`: answered 503; `job`: job runner; `readiness`: /readyz) |
  * | `process_*`, `nodejs_*` | | prom-client's default process metrics |
  */
@@ -154,6 +156,18 @@ export class Metrics {
     labelNames: ['operation', 'outcome'] as const,
     registers: [this.registry],
   });
+  private readonly throttled = new Counter({
+    name: 'dws_throttled_requests_total',
+    help: 'Requests refused by the per-caller rate limit (429 APIGW.0308), by account (domain id).',
+    labelNames: ['account'] as const,
+    registers: [this.registry],
+  });
+  private readonly quotaRefusals = new Counter({
+    name: 'dws_quota_refusals_total',
+    help: 'Creations refused by a project quota, by account (domain id) and quota (keys, nodes, active_jobs).',
+    labelNames: ['account', 'quota'] as const,
+    registers: [this.registry],
+  });
   private readonly storeErrors = new Counter({
     name: 'dws_store_errors_total',
     help: 'Times the store could not be reached or written, by where it was noticed.',
@@ -213,6 +227,15 @@ export class Metrics {
   observeJob(job: string, outcome: 'SUCCESS' | 'FAIL', durationMs: number): void {
     this.jobs.inc({ job, outcome });
     this.jobDuration.observe({ job, outcome }, Math.max(0, durationMs) / 1000);
+  }
+
+  /** Accounts are the declared ones (bounded by the identities file), so the label set stays small. */
+  observeThrottled(account: string): void {
+    this.throttled.inc({ account });
+  }
+
+  observeQuotaRefusal(account: string, quota: 'keys' | 'nodes' | 'active_jobs'): void {
+    this.quotaRefusals.inc({ account, quota });
   }
 
   storeError(source: StoreErrorSource): void {
