@@ -15,12 +15,15 @@ import { parseRootKey } from './crypto/index.js';
 import { parseSeedDocument, type SeedDocument, type SeedResult } from './domain/seed.js';
 import { JobRunner } from './jobs/runner.js';
 import { asWritable, type LogOutput, openLogOutput } from './log-output.js';
+import { AuditTrail } from './services/audit.js';
 import { ClusterService } from './services/clusters.js';
+import { Directory } from './services/directory.js';
 import { EmulatorService } from './services/emulator.js';
 import { FaultRules } from './services/faults.js';
-import { Directory, IamIdentityProvider, IamService } from './services/iam.js';
+import { IamService } from './services/iam.js';
 import { loadIdentitiesFile } from './services/iam-file.js';
 import { KeyService } from './services/kms.js';
+import { IamIdentityProvider } from './services/tokens.js';
 import { type Database, isPostgresUrl, openDatabase } from './store/database.js';
 import { releaseLeases } from './store/jobs.js';
 import { loadOrCreateRootKeyFile } from './store/root-key-file.js';
@@ -285,6 +288,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     keys,
     identities,
     iam,
+    audit: new AuditTrail(database),
     logger: logger,
     bodyLimitBytes: config.bodyLimitBytes,
     signatureWindowMs: config.signatureWindowSeconds * 1000,

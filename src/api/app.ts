@@ -8,6 +8,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Logger } from 'pino';
 import type { Ablation } from '../config.js';
 import { DEFAULT_RATE_LIMIT, type RateLimit, RateLimiter } from '../domain/rate-limit.js';
+import type { AuditTrail } from '../services/audit.js';
 import type { ClusterService } from '../services/clusters.js';
 import type { EmulatorService } from '../services/emulator.js';
 import type { IamService } from '../services/iam.js';
@@ -22,7 +23,7 @@ import { emulatorRoutes, registerFaults } from './emulator/routes.js';
 import { clientErrorHandler, frameworkErrors, registerErrorHandlers } from './errors.js';
 import { iamRoutes } from './iam/routes.js';
 import { kmsRoutes } from './kms/routes.js';
-import { Metrics } from './ops/metrics.js';
+import type { Metrics } from './ops/metrics.js';
 import { registerOpenApi } from './ops/openapi.js';
 import { opsRoutes } from './ops/routes.js';
 import { registerRequestHooks } from './request-hooks.js';
@@ -32,22 +33,24 @@ export interface AppDependencies {
   clusters: ClusterService;
   keys: KeyService;
   identities: IdentityProvider;
-  /** Token issue and the audit trail (POST /v3/auth/tokens, GET /v1/{project_id}/audit-events). */
-  iam?: IamService;
+  /** Token issue (POST /v3/auth/tokens). */
+  iam: IamService;
+  /** The audit trail (GET /v1/{project_id}/audit-events). */
+  audit: AuditTrail;
   logger: Logger | false;
   bodyLimitBytes: number;
   signatureWindowMs: number;
-  now?: () => number;
-  /** The store, for /readyz (without it /readyz reports only the process). */
-  database?: Database;
-  /** Prometheus metrics of this instance (default: a fresh registry per app). */
-  metrics?: Metrics;
+  now: () => number;
+  /** The store, for /readyz. */
+  database: Database;
+  /** Prometheus metrics of this instance. */
+  metrics: Metrics;
   /** When set, GET /metrics requires `Authorization: Bearer <metricsToken>`. */
-  metricsToken?: string | undefined;
+  metricsToken: string | undefined;
   /** Per-caller request rate limit (default DEFAULT_RATE_LIMIT; perSecond 0: none). */
   rateLimit?: RateLimit;
-  /** Connection limits against slow or oversized requests (defaults: DEFAULT_HTTP_LIMITS). */
-  httpLimits?: HttpLimits;
+  /** Connection limits against slow or oversized requests. */
+  httpLimits: HttpLimits;
   /** Benchmark only (DWS_BENCH_ABLATE, refused in production): per-request work turned off. */
   ablations?: ReadonlySet<Ablation>;
   /** The emulator: fault rules always apply; the /_dws/ control API only when `api` is true. */
@@ -68,15 +71,8 @@ export interface HttpLimits {
   connectionTimeoutMs: number;
 }
 
-export const DEFAULT_HTTP_LIMITS: HttpLimits = {
-  maxHeaderBytes: 16_384,
-  requestTimeoutMs: 30_000,
-  keepAliveTimeoutMs: 72_000,
-  connectionTimeoutMs: 0,
-};
-
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
-  const limits = deps.httpLimits ?? DEFAULT_HTTP_LIMITS;
+  const limits = deps.httpLimits;
   const off = deps.ablations ?? NO_ABLATIONS;
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger as FastifyBaseLogger } : { logger: false }),
@@ -112,7 +108,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.addSchema(ErrorBody);
   if (off.has('serialize')) app.setSerializerCompiler(firstAnswerSerializer);
   registerErrorHandlers(app);
-  const metrics = deps.metrics ?? new Metrics();
+  const metrics = deps.metrics;
   registerRequestHooks(app, { metrics, ablations: off });
   registerAuthentication(app, {
     identities: deps.identities,
@@ -120,7 +116,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     ...(off.has('signature') ? { checkSignatures: false } : {}),
     rateLimiter: new RateLimiter(deps.rateLimit ?? DEFAULT_RATE_LIMIT),
     onThrottled: (account) => metrics.observeThrottled(account),
-    ...(deps.now ? { now: deps.now } : {}),
+    now: deps.now,
     ...(deps.signatureDebug !== undefined ? { signatureDebug: deps.signatureDebug } : {}),
   });
   if (deps.emulator) registerFaults(app, deps.emulator.service.faults);
@@ -130,7 +126,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(opsRoutes, { metrics, database: deps.database, metricsToken: deps.metricsToken });
   await app.register(dwsRoutes, { clusters: deps.clusters });
   await app.register(kmsRoutes, { keys: deps.keys });
-  if (deps.iam) await app.register(iamRoutes, { iam: deps.iam });
+  await app.register(iamRoutes, { iam: deps.iam, audit: deps.audit });
   if (deps.emulator?.api) await app.register(emulatorRoutes, { emulator: deps.emulator.service });
   // The browser console: static files only, its API calls are authenticated like any other client's.
   await app.register(consolePlugin, { root: resolveConsoleRoot() });

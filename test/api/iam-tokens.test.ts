@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { tokenHash } from '../../src/services/iam.js';
+import { tokenHash } from '../../src/services/tokens.js';
 import {
   ACME,
   BETA,

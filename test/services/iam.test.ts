@@ -2,8 +2,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { validateIdentities } from '../../src/domain/identities.js';
-import { Directory, IamIdentityProvider, IamService, TokenCache, tokenHash } from '../../src/services/iam.js';
+import { Directory } from '../../src/services/directory.js';
+import { IamService } from '../../src/services/iam.js';
 import type { TokenIdentity } from '../../src/services/identity.js';
+import { IamIdentityProvider, TokenCache, tokenHash } from '../../src/services/tokens.js';
 import { type Database, openSqlite } from '../../src/store/database.js';
 import { ACME, identitiesFixture, USERS } from '../helpers/iam.js';
 

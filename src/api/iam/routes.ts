@@ -3,6 +3,7 @@
  * password authenticates) and `GET /v1/{project_id}/audit-events` (ours, permission dws:audit:list).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { AuditTrail } from '../../services/audit.js';
 import type { IamService } from '../../services/iam.js';
 import { actorOf } from '../auth.js';
 import { errorResponses, ProjectParams } from '../common-schemas.js';
@@ -13,9 +14,10 @@ import { auditPageView, tokenView } from './views.js';
 
 export interface IamRoutesOptions {
   iam: IamService;
+  audit: AuditTrail;
 }
 
-export const iamRoutes: FastifyPluginAsyncTypebox<IamRoutesOptions> = async (app, { iam }) => {
+export const iamRoutes: FastifyPluginAsyncTypebox<IamRoutesOptions> = async (app, { iam, audit }) => {
   declareSurface(app, 'IAM', ['/v3/*']);
   app.post(
     '/v3/auth/tokens',
@@ -73,7 +75,7 @@ export const iamRoutes: FastifyPluginAsyncTypebox<IamRoutesOptions> = async (app
     async (request) => {
       const limit = request.query.limit ?? 100;
       const marker = request.query.marker === undefined ? undefined : Number(request.query.marker);
-      const page = await iam.listAuditEvents(actorOf(request), {
+      const page = await audit.list(actorOf(request), {
         limit,
         ...(marker !== undefined ? { marker } : {}),
       });

@@ -1,7 +1,8 @@
 /** Service results to wire bodies of the IAM surface. */
 import type { Static } from '@sinclair/typebox';
 import { formatIamTime, formatIsoTime } from '../../domain/time.js';
-import type { AuditPage, IssuedToken } from '../../services/iam.js';
+import type { AuditPage } from '../../services/audit.js';
+import type { IssuedToken } from '../../services/iam.js';
 import type { AuditEventList, TokenResponse } from './schemas.js';
 
 export function tokenView(issued: IssuedToken): Static<typeof TokenResponse> {

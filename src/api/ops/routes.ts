@@ -21,7 +21,7 @@ import type { Metrics } from './metrics.js';
 export interface OpsRoutesOptions {
   metrics: Metrics;
   /** Without a database (an app built for a unit test) /readyz reports only the process. */
-  database?: Database | undefined;
+  database: Database;
   /** When set, /metrics requires `Authorization: Bearer <metricsToken>`. */
   metricsToken?: string | undefined;
 }
@@ -70,7 +70,6 @@ export const opsRoutes: FastifyPluginAsync<OpsRoutesOptions> = async (app, optio
       },
     },
     async (request, reply) => {
-      if (!database) return { status: 'ok' as const, store: 'none', latency_ms: 0 };
       const readiness = await checkStoreReadiness(database);
       if (!readiness.ready) {
         metrics.storeError('readiness');
