@@ -154,7 +154,7 @@ export class DwsClient {
     return this.request<T>('POST', `/v1.0/${seg(this.projectId)}/kms/${action}`, body);
   }
 
-  // KMS (contract §6)
+  // KMS
   createKey(input: { alias: string; spec?: string; description?: string }) {
     return this.kms<CreateKeyResult>('create-key', {
       key_alias: input.alias,
@@ -189,7 +189,7 @@ export class DwsClient {
     return this.kms<DeletionResult>('cancel-key-deletion', { key_id: keyId });
   }
 
-  // Clusters (contract §5)
+  // Clusters
   createCluster(cluster: CreateClusterBody['cluster']) {
     return this.request<{ cluster: { id: string } }>('POST', `/v2/${seg(this.projectId)}/clusters`, {
       cluster,
@@ -214,7 +214,7 @@ export class DwsClient {
     );
   }
 
-  // Cluster encryption (contract §1-§4)
+  // Cluster encryption
   encryptInfo(clusterId: string) {
     return this.request<EncryptInfo>(
       'GET',

@@ -7,7 +7,6 @@ export const MIN_CLUSTER_VERSION = '8.0.0';
 export const MIN_GUEST_AGENT_VERSION = '8.3.0.200';
 /** Used when a create request has no `guest_agent_version` (our documented extension). */
 export const DEFAULT_GUEST_AGENT_VERSION = '8.3.0.200';
-export const DEFAULT_CLUSTER_VERSION = '9.1.0';
 
 export type ClusterStatus = 'CREATING' | 'AVAILABLE' | 'UNAVAILABLE';
 export type EncryptionState = 'plain' | 'converting' | 'encrypted';

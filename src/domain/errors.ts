@@ -172,8 +172,6 @@ export const Errors = {
   ),
 } as const satisfies Record<string, ErrorDef>;
 
-export type ErrorName = keyof typeof Errors;
-
 /**
  * A refusal with a catalogue entry; `detail` replaces the default message (never put secrets in it).
  * `retryAfterSeconds` becomes the answer's Retry-After header (throttling, lockout).

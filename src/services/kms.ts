@@ -1,7 +1,7 @@
 /**
  * The KMS: customer master keys (material sealed under the root key) and data-key operations.
- * Cluster operations call `wrapForCluster`/`unwrapForCluster` inside their own transactions so that
- * a key's state is checked and used atomically with the cluster change.
+ * Cluster operations load a master key with `masterKeyForCluster` and call `wrap`/`unwrap` inside their
+ * own transactions, so that a key's state is checked and used atomically with the cluster change.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
-/** Permission names of the contract (docs: /work/shared/contract, README), by operationId. */
+/** Permission names (README, docs/iam.md), by operationId. */
 const PERMISSIONS: Record<string, string> = {
   ShowClusterEncryptInfo: 'dws:cluster:getEncryptInfo',
   EncryptCluster: 'dws:cluster:encrypt',

@@ -1,4 +1,4 @@
-/** The DWS wire surface: cluster encryption (contract §1-§4) and the clusters it needs (§5). */
+/** The DWS wire surface: cluster encryption (encrypt-info, encrypt, rotate-key, jobs) and the clusters it needs. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { type Static, Type } from '@sinclair/typebox';
 import { Errors, ServiceError } from '../../domain/errors.js';

@@ -1,4 +1,4 @@
-/** TypeBox schemas of the DWS routes (contract §1-§5). Response schemas also keep internals off the wire. */
+/** TypeBox schemas of the DWS routes. Response schemas also keep internals off the wire. */
 import { type Static, Type } from '@sinclair/typebox';
 import { ALL_ENTERPRISE_PROJECTS, ENTERPRISE_PROJECT_FILTER_PATTERN } from '../../domain/clusters.js';
 import { Nullable, ProjectId, Uuid } from '../common-schemas.js';

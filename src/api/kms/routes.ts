@@ -1,4 +1,4 @@
-/** The KMS wire surface: `POST /v1.0/{project_id}/kms/<action>` (contract §6). */
+/** The KMS wire surface: `POST /v1.0/{project_id}/kms/<action>`. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { TSchema } from '@sinclair/typebox';
 import { Errors, ServiceError } from '../../domain/errors.js';

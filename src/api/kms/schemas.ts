@@ -1,4 +1,4 @@
-/** TypeBox schemas of the KMS subset (contract §6). Official clients send numbers as strings; both are accepted. */
+/** TypeBox schemas of the KMS subset. Official clients send numbers as strings; both are accepted (IntegerLike). */
 import { type Static, Type } from '@sinclair/typebox';
 import { DATA_KEY_SPECS, KeyState, MAX_PENDING_DAYS, MIN_PENDING_DAYS } from '../../domain/keys.js';
 import { IntegerLike, Uuid } from '../common-schemas.js';
