@@ -22,6 +22,7 @@ import { dwsRoutes } from './dws/routes.js';
 import { emulatorRoutes, registerFaults } from './emulator/routes.js';
 import { clientErrorHandler, frameworkErrors, registerErrorHandlers } from './errors.js';
 import { iamRoutes } from './iam/routes.js';
+import { registerIdempotency } from './idempotency.js';
 import { kmsRoutes } from './kms/routes.js';
 import type { Metrics } from './ops/metrics.js';
 import { registerOpenApi } from './ops/openapi.js';
@@ -121,6 +122,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   });
   if (deps.emulator) registerFaults(app, deps.emulator.service.faults);
 
+  if (deps.database)
+    registerIdempotency(app, { database: deps.database, ...(deps.now ? { now: deps.now } : {}) });
   // Before the route plugins: @fastify/swagger collects the routes as they are added.
   await registerOpenApi(app);
   await app.register(opsRoutes, { metrics, database: deps.database, metricsToken: deps.metricsToken });

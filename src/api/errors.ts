@@ -143,6 +143,9 @@ function toServiceError(error: FastifyError): ServiceError | null {
 
 export function registerErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    // The client has gone (its statement was cancelled, its work rolled back): nobody reads this answer.
+    if (reply.raw.destroyed)
+      return sendError(reply, Errors.CLIENT_CLOSED_REQUEST, Errors.CLIENT_CLOSED_REQUEST.message);
     const known = toServiceError(error);
     if (known) {
       if (known.def.status >= 500) request.log.error({ err: error }, 'request failed');

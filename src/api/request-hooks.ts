@@ -16,7 +16,7 @@
  * The benchmark's ablation switches (DWS_BENCH_ABLATE) `metrics`, `request-log` and `client-signal`
  * leave their part out.
  */
-import type { FastifyInstance, RouteOptions } from 'fastify';
+import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import type { Ablation } from '../config.js';
 import { type ErrorDef, Errors, ServiceError } from '../domain/errors.js';
 import { runWithClientSignal } from '../store/call-context.js';
@@ -74,6 +74,22 @@ export function registerRequestHooks(app: FastifyInstance, options: RequestHooks
   const line = ablations.has('request-log') ? undefined : new RequestLine(app.log);
   const withClientSignal = !ablations.has('client-signal');
   let closing = false;
+  const writeAbortedLine = (request: FastifyRequest) => {
+    if (!line?.enabled) return;
+    const observed = request.routeOptions.config.observed ?? UNMATCHED;
+    const actor = request.actor;
+    line.write(
+      request.id,
+      request.method,
+      observed.routeJson,
+      Errors.CLIENT_CLOSED_REQUEST.status,
+      Math.round((performance.now() - (request.startedAt ?? 0)) * 100) / 100,
+      actor === undefined ? undefined : (actor.accessKey ?? actor.userName),
+      callerRequestId(request),
+      request.errorCode,
+      line.debug ? request.body : undefined,
+    );
+  };
 
   app.addHook('onRoute', (route: RouteOptions) => {
     if (withClientSignal) {
@@ -83,7 +99,11 @@ export function registerRequestHooks(app: FastifyInstance, options: RequestHooks
         // is not: on Node 20 it fires once the request body has been read).
         const controller = new AbortController();
         reply.raw.once('close', () => {
-          if (!reply.raw.writableFinished) controller.abort();
+          if (reply.raw.writableFinished) return;
+          controller.abort();
+          // Never answered: onResponse will not run, and onRequestAbort only covers requests whose body
+          // was still arriving. This request reached its handler, so it gets its line here.
+          writeAbortedLine(request);
         });
         return runWithClientSignal(controller.signal, () => handler.call(this as never, request, reply));
       };
@@ -143,20 +163,7 @@ export function registerRequestHooks(app: FastifyInstance, options: RequestHooks
   });
   if (line) {
     app.addHook('onRequestAbort', (request, done) => {
-      if (!line.enabled) return done();
-      const observed = request.routeOptions.config.observed ?? UNMATCHED;
-      const actor = request.actor;
-      line.write(
-        request.id,
-        request.method,
-        observed.routeJson,
-        Errors.CLIENT_CLOSED_REQUEST.status,
-        Math.round((performance.now() - (request.startedAt ?? 0)) * 100) / 100,
-        actor === undefined ? undefined : (actor.accessKey ?? actor.userName),
-        callerRequestId(request),
-        request.errorCode,
-        line.debug ? request.body : undefined,
-      );
+      writeAbortedLine(request);
       done();
     });
   }

@@ -23,3 +23,8 @@ export function clientSignal(): AbortSignal | undefined {
 export function throwIfClientGone(): void {
   if (calls.getStore()?.aborted) throw new ServiceError(Errors.CLIENT_CLOSED_REQUEST);
 }
+
+/** Runs `fn` outside any request: its store calls are not bound to a client that may have gone. */
+export function outsideRequest<T>(fn: () => T): T {
+  return calls.exit(fn);
+}

@@ -173,6 +173,27 @@ export function buildMigrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('audit_events').addColumn('caller_request_id', 'text').execute();
       },
     },
+    '0005_client_tokens': {
+      async up(db: Kysely<unknown>) {
+        // X-Client-Token idempotency: the first answer to a (project, token), kept 24 h, shared by every
+        // instance on the store and kept across restarts. status NULL: the first request is still running.
+        await db.schema
+          .createTable('client_tokens')
+          .addColumn('project_id', 'text', (c) => c.notNull())
+          .addColumn('token', 'text', (c) => c.notNull())
+          .addColumn('request_hash', 'text', (c) => c.notNull())
+          .addColumn('status', 'integer')
+          .addColumn('response', 'text')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('client_tokens_pk', ['project_id', 'token'])
+          .execute();
+        await db.schema
+          .createIndex('client_tokens_created_at')
+          .on('client_tokens')
+          .column('created_at')
+          .execute();
+      },
+    },
   };
 }
 

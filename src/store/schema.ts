@@ -133,6 +133,19 @@ export interface TokenTable {
   expires_at: number;
 }
 
+/** The first answer to an X-Client-Token request (see src/store/client-tokens.ts). */
+export interface ClientTokenTable {
+  project_id: string;
+  token: string;
+  /** SHA-256 of the route, its parameters and the body: what makes a retry "the same request". */
+  request_hash: string;
+  /** The answer's status; null while the first request runs. */
+  status: number | null;
+  /** The answer's body, as sent. */
+  response: string | null;
+  created_at: number;
+}
+
 export interface Schema {
   clusters: ClusterTable;
   kms_keys: KmsKeyTable;
@@ -141,6 +154,7 @@ export interface Schema {
   credentials: CredentialTable;
   cluster_data_keys: ClusterDataKeyTable;
   tokens: TokenTable;
+  client_tokens: ClientTokenTable;
 }
 
 export type ClusterRow = Selectable<ClusterTable>;

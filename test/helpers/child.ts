@@ -57,6 +57,8 @@ export interface ChildOptions {
   dataDir?: string;
   env?: Record<string, string>;
   readyTimeoutMs?: number;
+  /** Run the service from this checkout instead of this one (to compare two versions). */
+  root?: string;
 }
 
 export async function startChild(options: ChildOptions = {}): Promise<ChildService> {
@@ -75,7 +77,7 @@ export async function startChild(options: ChildOptions = {}): Promise<ChildServi
 
 async function startOnce(dataDir: string, port: number, options: ChildOptions): Promise<ChildService> {
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
+    cwd: options.root ?? ROOT,
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',

@@ -9,8 +9,10 @@
  *   never committed, even once the lock is free.
  */
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
+import pino from 'pino';
 import { clusterBody, startTestServer, type TestServer } from '../helpers/server.js';
 import { createTestDatabase, postgresSkip, type TestDatabase } from '../helpers/stores.js';
 
@@ -30,6 +32,7 @@ describe('a row lock held by a stuck session', { skip: postgresSkip(), timeout: 
   let p: string;
   let locked: string;
   let other: string;
+  let patientLog = '';
 
   before(async () => {
     database = await createTestDatabase();
@@ -42,6 +45,15 @@ describe('a row lock held by a stuck session', { skip: postgresSkip(), timeout: 
     patient = await startTestServer({
       database,
       env: { DWS_DB_LOCK_TIMEOUT_SECONDS: '600', DWS_DB_STATEMENT_TIMEOUT_SECONDS: '600' },
+      logger: pino(
+        { level: 'info' },
+        new Writable({
+          write(chunk, _encoding, done) {
+            patientLog += chunk.toString();
+            done();
+          },
+        }),
+      ),
     });
     p = ts.projectId;
     const key = await ts.call('POST', `/v1.0/${p}/kms/create-key`, { key_alias: 'lock-wait' });
@@ -116,5 +128,14 @@ describe('a row lock held by a stuck session', { skip: postgresSkip(), timeout: 
     await new Promise((resolve) => setTimeout(resolve, 300));
     const afterwards = await stuck.query('SELECT last_rotate_key_at FROM clusters WHERE id = $1', [locked]);
     assert.deepEqual(afterwards.rows, before.rows);
+    // The request that was never answered still has its request-log line.
+    const lines = patientLog
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { msg: string; route?: string; status?: number });
+    assert.ok(
+      lines.some((l) => l.msg === 'request' && l.route?.endsWith('/rotate-key') && l.status === 499),
+      patientLog,
+    );
   });
 });

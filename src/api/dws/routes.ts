@@ -72,7 +72,7 @@ export const dwsRoutes: FastifyPluginAsyncTypebox<DwsRoutesOptions> = async (app
   app.post(
     '/v2/:project_id/clusters/:cluster_id/encrypt',
     {
-      config: { action: 'dws:cluster:encrypt' },
+      config: { action: 'dws:cluster:encrypt', idempotent: true },
       schema: {
         operationId: 'EncryptCluster',
         tags: ['dws'],
@@ -96,7 +96,7 @@ export const dwsRoutes: FastifyPluginAsyncTypebox<DwsRoutesOptions> = async (app
   app.post(
     '/v1/:project_id/clusters/:cluster_id/rotate-key',
     {
-      config: { action: 'dws:cluster:rotateKey' },
+      config: { action: 'dws:cluster:rotateKey', idempotent: true },
       schema: {
         operationId: 'RotateKey',
         tags: ['dws'],
@@ -136,7 +136,7 @@ export const dwsRoutes: FastifyPluginAsyncTypebox<DwsRoutesOptions> = async (app
   app.post(
     '/v2/:project_id/clusters',
     {
-      config: { action: 'dws:openAPICluster:create' },
+      config: { action: 'dws:openAPICluster:create', idempotent: true },
       schema: {
         operationId: 'CreateCluster',
         tags: ['dws'],

@@ -48,7 +48,10 @@ export const kmsRoutes: FastifyPluginAsyncTypebox<KmsRoutesOptions> = async (app
   declareSurface(app, 'KMS', ['/v1.0/:project_id/kms/*']);
   app.post(
     '/v1.0/:project_id/kms/create-key',
-    { config: { action: 'kms:cmk:create' }, schema: schema('CreateKey', CreateKeyBody, CreateKeyResult) },
+    {
+      config: { action: 'kms:cmk:create', idempotent: true },
+      schema: schema('CreateKey', CreateKeyBody, CreateKeyResult),
+    },
     async (request) => {
       const spec = request.body.key_spec ?? 'AES_256';
       if (!isKeySpec(spec)) {
