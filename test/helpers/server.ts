@@ -216,7 +216,11 @@ export function clusterBody(
 }
 
 /** Polls a job until it reaches a final status. */
-export async function waitForJob(ts: TestServer, jobId: string, timeoutMs = 15_000): Promise<any> {
+export async function waitForJob(
+  ts: Pick<TestServer, 'call' | 'projectId'>,
+  jobId: string,
+  timeoutMs = 15_000,
+): Promise<any> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const res = await ts.call('GET', `/v1.0/${ts.projectId}/job/${jobId}`);
