@@ -24,6 +24,7 @@ import { IamService } from './services/iam.js';
 import { loadIdentitiesFile } from './services/iam-file.js';
 import { KeyService } from './services/kms.js';
 import { IamIdentityProvider } from './services/tokens.js';
+import { StoreClock } from './store/clock.js';
 import { type Database, isPostgresUrl, openDatabase } from './store/database.js';
 import { releaseLeases } from './store/jobs.js';
 import { loadOrCreateRootKeyFile } from './store/root-key-file.js';
@@ -156,7 +157,9 @@ export function loadRootKey(config: Config, postgres: boolean): Buffer {
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const output = options.logger === undefined ? openLogOutput(1, config.logBufferBytes) : undefined;
   const logger = output ? createLogger(config, isatty(1), undefined, output) : (options.logger ?? false);
-  const now = options.now ?? Date.now;
+  // Time by the store's clock (see src/store/clock.ts) unless a test passes its own; set once the store is open.
+  let clockNow: () => number = options.now ?? Date.now;
+  const now = () => clockNow();
   // Read before the store is opened: a bad identities file stops the start with a ConfigError (exit 2).
   // The declaration (with the file's secrets) lives only until the directory is built from it.
   const directory = new Directory(
@@ -182,6 +185,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       if (logger) logger.warn({ error: error.message, code }, 'database connection lost');
     },
   });
+  const clock = options.now ? undefined : await StoreClock.start(database);
+  if (clock) clockNow = clock.now;
   const metrics = new Metrics(output ? { logLinesDropped: () => output.dropped } : {});
   const keys = new KeyService(database, rootKey, now, config.quotas.keys);
   const clusters = new ClusterService(
@@ -364,6 +369,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         clearTimeout(force);
       }
       await releaseLeases(database.db, runner.owner, now()).catch(() => {});
+      clock?.stop();
       await database.close();
     },
   };

@@ -15,7 +15,7 @@ import { Errors, ServiceError } from '../domain/errors.js';
 import type { JobFault } from '../domain/faults.js';
 import { progressAt } from '../domain/jobs.js';
 import type { Database, Db } from '../store/database.js';
-import { claimJobs, releaseLeases, updateOwnedJob } from '../store/jobs.js';
+import { claimJobs, releaseLeases, renewLease, updateOwnedJob } from '../store/jobs.js';
 import type { JobRow } from '../store/schema.js';
 import { type JobDeps, type JobFailure, jobFailure } from './kind.js';
 import { jobKind, readPayload } from './kinds.js';
@@ -133,12 +133,15 @@ export class JobRunner {
       }
       if (now >= job.due_at) break;
       if (this.stopping) return; // checkpointed: the lease is released in stop(); the job resumes elsewhere
-      const owned = await updateOwnedJob(this.database.db, job.id, this.owner, {
-        status: 'RUNNING',
-        progress: progressAt(now - job.begin_at, duration),
-        lease_expires_at: now + this.options.leaseMs,
-        updated_at: now,
-      });
+      const owned = await renewLease(
+        this.database.db,
+        this.database.dialect,
+        job.id,
+        this.owner,
+        now,
+        this.options.leaseMs,
+        { status: 'RUNNING', progress: progressAt(now - job.begin_at, duration), updated_at: now },
+      );
       if (!owned) return; // the lease was lost to another instance, which now finishes the job
       await sleep(Math.min(tick, job.due_at - now));
     }

@@ -1,5 +1,8 @@
 /** Job queries, including the lease-based claim used by the job runner. */
+
+import { sql } from 'kysely';
 import { ACTIVE_JOB_STATUSES, statusesLeadingTo } from '../domain/jobs.js';
+import { DB_NOW_MS } from './clock.js';
 import type { Db } from './database.js';
 import type { JobRow, JobTable } from './schema.js';
 
@@ -88,11 +91,13 @@ export async function claimJobs(
     }
     return claimed;
   }
+  // The lease is timed by the database's clock, not this instance's: an instance whose clock runs ahead
+  // cannot take a lease early, nor give itself a longer one (see src/store/clock.ts).
   return db
     .updateTable('jobs')
     .set((eb) => ({
       lease_owner: owner,
-      lease_expires_at: now + leaseMs,
+      lease_expires_at: sql<number>`${DB_NOW_MS} + ${leaseMs}`,
       attempts: eb('attempts', '+', 1),
       updated_at: now,
     }))
@@ -101,14 +106,40 @@ export async function claimJobs(
         .selectFrom('jobs')
         .select('id')
         .where('status', 'in', ACTIVE)
-        .where((w) => w.or([w('lease_expires_at', 'is', null), w('lease_expires_at', '<', now)]));
+        .where((w) => w.or([w('lease_expires_at', 'is', null), w('lease_expires_at', '<', DB_NOW_MS)]));
       if (exclude.length > 0) candidates = candidates.where('id', 'not in', [...exclude]);
       return candidates.orderBy('begin_at').limit(limit).forUpdate().skipLocked();
     })
     .where('status', 'in', ACTIVE)
-    .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', now)]))
+    .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', DB_NOW_MS)]))
     .returningAll()
     .execute();
+}
+
+/**
+ * Renews `owner`'s lease of a job by `leaseMs` from now — the database's now on PostgreSQL — while it
+ * still holds it, with the other `changes` (progress); false when the lease was lost.
+ */
+export async function renewLease(
+  db: Db,
+  dialect: 'sqlite' | 'postgres',
+  jobId: string,
+  owner: string,
+  now: number,
+  leaseMs: number,
+  changes: Partial<Omit<JobTable, 'id' | 'lease_expires_at'>>,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('jobs')
+    .set({
+      ...changes,
+      lease_expires_at: dialect === 'postgres' ? sql<number>`${DB_NOW_MS} + ${leaseMs}` : now + leaseMs,
+    })
+    .where('id', '=', jobId)
+    .where('lease_owner', '=', owner)
+    .where('status', 'in', changes.status === undefined ? ACTIVE : statusesLeadingTo(changes.status))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * Several instances on one PostgreSQL database, in one process (fast): rotations of one cluster sent to
  * two instances at once serialize on the cluster row, and conversions raced by several job runners —
- * one of them with a clock far ahead, so that it takes over every lease it sees — take effect once.
+ * one of them with a clock far ahead (which, leases being timed by the database's clock, no longer lets
+ * it take leases early: test/scale/clock-skew.test.ts) — take effect once.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -111,7 +112,7 @@ describe('two instances on one PostgreSQL database', { skip: postgresSkip() }, (
       clusterCreateMs: 0,
       maxActiveJobs: 10_000,
     });
-    // Its clock runs two minutes ahead: every lease of the other runners looks expired to it.
+    // Its clock runs two minutes ahead (its due dates and progress; its leases are timed by the database).
     const thief = new JobRunner(
       a.server.database,
       { clusters, keys, now: Date.now },
