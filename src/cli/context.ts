@@ -42,34 +42,72 @@ export interface Output {
   endStatus(): void;
 }
 
+export type Env = Record<string, string | undefined>;
+
+/** Where a run of the CLI reads its environment and input and writes its output. */
+export interface CliIo {
+  env: Env;
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  stdout(text: string): void;
+  stderr(text: string): void;
+  stderrIsTTY: boolean;
+}
+
+/** The process's own environment and standard streams (every run but the in-process tests'). */
+export function processIo(): CliIo {
+  return {
+    env: process.env,
+    stdin: process.stdin,
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    stderrIsTTY: process.stderr.isTTY === true,
+  };
+}
+
+let current: CliIo | undefined;
+
+/** The IO of the run in progress (`run` of program.ts sets it; one run at a time per process). */
+export function cliIo(): CliIo {
+  return current ?? processIo();
+}
+
+export async function withCliIo<T>(io: CliIo, body: () => Promise<T>): Promise<T> {
+  const previous = current;
+  current = io;
+  try {
+    return await body();
+  } finally {
+    current = previous;
+  }
+}
+
 export function makeOutput(json: boolean): Output {
+  const io = cliIo();
   let statusShown = false;
-  const interactive = !json && process.stderr.isTTY === true;
+  const interactive = !json && io.stderrIsTTY;
   return {
     json,
     interactive,
-    out: (text) => process.stdout.write(`${text}\n`),
-    err: (text) => process.stderr.write(`${text}\n`),
+    out: (text) => io.stdout(`${text}\n`),
+    err: (text) => io.stderr(`${text}\n`),
     status: (text) => {
       if (!interactive) return;
-      process.stderr.write(`\r\x1b[2K${text}`);
+      io.stderr(`\r\x1b[2K${text}`);
       statusShown = true;
     },
     endStatus: () => {
-      if (statusShown) process.stderr.write('\n');
+      if (statusShown) io.stderr('\n');
       statusShown = false;
     },
   };
 }
-
-export type Env = Record<string, string | undefined>;
 
 export function globalsOf(command: Command): GlobalOptions {
   return command.optsWithGlobals<GlobalOptions>();
 }
 
 /** The endpoint, credentials and project: flags first, then the environment. */
-export function clientFrom(options: GlobalOptions, env: Env = process.env): DwsClient {
+export function clientFrom(options: GlobalOptions, env: Env = cliIo().env): DwsClient {
   const endpoint = options.endpoint ?? env.DWS_ENDPOINT ?? DEFAULT_ENDPOINT;
   const ak = options.ak ?? env.HUAWEICLOUD_SDK_AK;
   const sk = options.sk ?? env.HUAWEICLOUD_SDK_SK;

@@ -21,7 +21,7 @@ import {
   type KeyDetails,
 } from './client.js';
 import { clusterTable, followJob, keyTable } from './commands.js';
-import { clientFrom, emit, globalsOf, makeOutput, type Output, parseInteger } from './context.js';
+import { clientFrom, cliIo, emit, globalsOf, makeOutput, type Output, parseInteger } from './context.js';
 import { fields } from './format.js';
 
 const CLI = 'npx dws-encryption';
@@ -259,10 +259,10 @@ With --start it starts a service itself and prints the credentials to use from a
       const temporary = opts.dataDir === undefined;
       const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'dws-encryption-demo-'));
       const config = loadConfig({
-        ...process.env,
+        ...cliIo().env,
         DATA_DIR: dataDir,
         PORT: String(opts.port),
-        LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+        LOG_LEVEL: cliIo().env.LOG_LEVEL ?? 'warn',
         ...(opts.dataDir === undefined ? { DATABASE_URL: '' } : {}),
       });
       const server = await startServer(config);

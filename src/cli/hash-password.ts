@@ -9,11 +9,12 @@
  */
 import type { Command } from 'commander';
 import { DEFAULT_SCRYPT_PARAMS, hashPassword } from '../crypto/password.js';
-import { UsageError } from './context.js';
+import { cliIo, UsageError } from './context.js';
 
 /** Reads one line from a terminal without echo (raw mode); Ctrl-C cancels, Backspace erases. */
 function readHidden(prompt: string): Promise<string> {
   return new Promise((resolve, reject) => {
+    // Only ever called on a terminal: the process's own.
     const stdin = process.stdin;
     process.stderr.write(prompt);
     stdin.setRawMode(true);
@@ -49,7 +50,7 @@ function readHidden(prompt: string): Promise<string> {
 /** Reads all of a piped standard input; one trailing newline (echo, a here-string) is not part of it. */
 async function readPiped(): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  for await (const chunk of cliIo().stdin) chunks.push(Buffer.from(chunk));
   return Buffer.concat(chunks)
     .toString('utf8')
     .replace(/\r?\n$/, '');
@@ -58,7 +59,7 @@ async function readPiped(): Promise<string> {
 /** The password from standard input: asked twice on a terminal, else read whole from the pipe. */
 export async function readPassword(): Promise<string> {
   let password: string;
-  if (process.stdin.isTTY) {
+  if (cliIo().stdin.isTTY) {
     password = await readHidden('Password: ');
     const again = await readHidden('Again: ');
     if (again !== password) throw new Error('the two passwords differ');
@@ -91,6 +92,6 @@ Never pass it as an argument (the process list and the shell history would show 
     )
     .action(async (opts: { cost: number }) => {
       const password = await readPassword();
-      process.stdout.write(`${await hashPassword(password, { ...DEFAULT_SCRYPT_PARAMS, N: opts.cost })}\n`);
+      cliIo().stdout(`${await hashPassword(password, { ...DEFAULT_SCRYPT_PARAMS, N: opts.cost })}\n`);
     });
 }

@@ -7,7 +7,15 @@ import { Command, CommanderError } from 'commander';
 import { packageVersion } from '../package-info.js';
 import { ApiError, ConnectionError, JobTimeoutError } from './client.js';
 import { registerClientCommands } from './commands.js';
-import { DEFAULT_ENDPOINT, JobFailedError, UsageError } from './context.js';
+import {
+  type CliIo,
+  cliIo,
+  DEFAULT_ENDPOINT,
+  JobFailedError,
+  processIo,
+  UsageError,
+  withCliIo,
+} from './context.js';
 import { registerDemo } from './demo.js';
 import { registerEmulator } from './emulator.js';
 import { registerHashPassword } from './hash-password.js';
@@ -15,7 +23,9 @@ import { registerHashPassword } from './hash-password.js';
 export const EXIT = { ok: 0, api: 1, usage: 2, connection: 3 } as const;
 
 export function buildProgram(): Command {
+  const io = cliIo();
   const program = new Command('dws-encryption')
+    .configureOutput({ writeOut: (text) => io.stdout(text), writeErr: (text) => io.stderr(text) })
     .description('Self-hosted GaussDB(DWS) cluster-encryption API with a real KMS: service and client.')
     .version(packageVersion(), '-V, --version')
     .option('--endpoint <url>', `service URL (env DWS_ENDPOINT; default ${DEFAULT_ENDPOINT})`)
@@ -53,7 +63,7 @@ Exit codes: 0 ok, 1 refused by the service or job failed, 2 usage error, 3 servi
     .action(async (opts: { port?: string; host?: string; dataDir?: string }) => {
       const { serve } = await import('../main.js');
       await serve({
-        ...process.env,
+        ...cliIo().env,
         ...(opts.port !== undefined ? { PORT: opts.port } : {}),
         ...(opts.host !== undefined ? { HOST: opts.host } : {}),
         ...(opts.dataDir !== undefined ? { DATA_DIR: opts.dataDir } : {}),
@@ -68,12 +78,19 @@ Exit codes: 0 ok, 1 refused by the service or job failed, 2 usage error, 3 servi
 }
 
 function fail(code: number, message: string): number {
-  process.stderr.write(`${message}\n`);
+  cliIo().stderr(`${message}\n`);
   return code;
 }
 
-/** Runs the CLI; resolves with the exit code (the process is left running while `serve` serves). */
-export async function run(argv: string[]): Promise<number> {
+/**
+ * Runs the CLI; resolves with the exit code (the process is left running while `serve` serves).
+ * `io`: the process's streams and environment, or (tests) others, for runs inside one process.
+ */
+export function run(argv: string[], io: CliIo = processIo()): Promise<number> {
+  return withCliIo(io, () => runWithIo(argv));
+}
+
+async function runWithIo(argv: string[]): Promise<number> {
   const program = buildProgram();
   const json = argv.includes('--json');
   try {
@@ -90,7 +107,7 @@ export async function run(argv: string[]): Promise<number> {
       return fail(EXIT.api, `${error.code}: ${error.message}${id}`);
     }
     if (error instanceof JobFailedError) {
-      if (json) process.stdout.write(`${JSON.stringify(error.job, null, 2)}\n`);
+      if (json) cliIo().stdout(`${JSON.stringify(error.job, null, 2)}\n`);
       // failed_detail reads `DWS.0408:The master key is not enabled.`
       const detail = error.job.failed_detail ?? error.message;
       const match = /^([A-Z]+\.\d{4}):\s*(.*)$/s.exec(detail);

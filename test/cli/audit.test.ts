@@ -1,58 +1,24 @@
 /**
- * `dws-encryption audit list` and `dws-encryption hash-password` as a user runs them: a child process
- * against a real test server with an identities file (an admin with every permission, an auditor
- * without dws:audit:list).
+ * `dws-encryption audit list` and `dws-encryption hash-password` as a user runs them (in this process,
+ * see test/helpers/cli.ts) against a real test server with an identities file (an admin with every
+ * permission, an auditor without dws:audit:list).
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { parsePasswordHash, verifyPassword } from '../../src/crypto/password.js';
+import { runCli } from '../helpers/cli.js';
 import { ACME, identitiesFixture, USERS } from '../helpers/iam.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string | undefined>, stdin = ''): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', ...args],
-      { cwd: ROOT, env: env as NodeJS.ProcessEnv, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-    child.stdin?.end(stdin);
-  });
-}
-
-/** The environment of a user: no credentials of the developer's own shell leak in. */
-function baseEnv(): Record<string, string | undefined> {
-  const env = { ...process.env };
-  for (const name of Object.keys(env)) {
-    if (name.startsWith('HUAWEICLOUD_SDK_') || name.startsWith('DWS_')) delete env[name];
-  }
-  return env;
-}
 
 describe('dws-encryption audit list', () => {
   let ts: TestServer;
   const envOf = (user: { ak: string; sk: string }) => ({
-    ...baseEnv(),
     HUAWEICLOUD_SDK_AK: user.ak,
     HUAWEICLOUD_SDK_SK: user.sk,
     HUAWEICLOUD_SDK_PROJECT_ID: ACME.p1.id,
     DWS_ENDPOINT: ts.baseUrl,
   });
-  const run = (...args: string[]) => cli(args, envOf(USERS.admin));
+  const run = (...args: string[]) => runCli(args, { env: envOf(USERS.admin) });
   const json = async (...args: string[]) => {
     const result = await run(...args, '--json');
     assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
@@ -111,7 +77,7 @@ describe('dws-encryption audit list', () => {
   });
 
   test('a caller without dws:audit:list exits 1 with the code on stderr; a bad flag exits 2', async () => {
-    const forbidden = await cli(['audit', 'list'], envOf(USERS.auditor));
+    const forbidden = await runCli(['audit', 'list'], { env: envOf(USERS.auditor) });
     assert.equal(forbidden.code, 1);
     assert.match(forbidden.stderr, /^[A-Z]+\.0202: .*dws:audit:list/m);
     assert.equal(forbidden.stdout, '');
@@ -125,7 +91,7 @@ describe('dws-encryption audit list', () => {
 describe('dws-encryption hash-password', () => {
   test('prints a scrypt hash of the piped password that the server verifies', async () => {
     const password = 'Pässw0rd with spaces!';
-    const result = await cli(['hash-password', '--cost', '1024'], baseEnv(), `${password}\n`);
+    const result = await runCli(['hash-password', '--cost', '1024'], { stdin: `${password}\n` });
     assert.equal(result.code, 0, result.stderr);
     const encoded = result.stdout.trim();
     assert.match(encoded, /^scrypt\$1024\$8\$1\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/);
@@ -134,18 +100,18 @@ describe('dws-encryption hash-password', () => {
     assert.equal(await verifyPassword(`${password}\n`, stored), false, 'one trailing newline is dropped');
     assert.equal(await verifyPassword('another', stored), false);
 
-    const byDefault = await cli(['hash-password'], baseEnv(), password);
+    const byDefault = await runCli(['hash-password'], { stdin: password });
     assert.equal(byDefault.code, 0, byDefault.stderr);
     assert.match(byDefault.stdout, /^scrypt\$16384\$8\$1\$/);
     assert.equal(await verifyPassword(password, parsePasswordHash(byDefault.stdout.trim())), true);
   });
 
   test('an empty password exits 1, a bad --cost exits 2', async () => {
-    const empty = await cli(['hash-password'], baseEnv(), '\n');
+    const empty = await runCli(['hash-password'], { stdin: '\n' });
     assert.equal(empty.code, 1);
     assert.match(empty.stderr, /empty/);
     assert.equal(empty.stdout, '');
-    const cost = await cli(['hash-password', '--cost', '1000'], baseEnv(), 'pw');
+    const cost = await runCli(['hash-password', '--cost', '1000'], { stdin: 'pw' });
     assert.equal(cost.code, 2);
     assert.match(cost.stderr, /--cost/);
   });

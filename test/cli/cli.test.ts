@@ -1,50 +1,19 @@
 /**
- * The CLI as a user runs it: a child process (`node --import tsx src/cli/main.ts ...`) with the
- * credentials in the official SDKs' environment variables, against a real test server.
+ * The CLI as a user runs it, against a real test server: in this process (`run(argv)`, fast), with the
+ * credentials in the official SDKs' environment variables; one smoke test runs the real entry point as a
+ * child process.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { buildProgram } from '../../src/cli/program.js';
+import { type CliEnv, runCli, spawnCli } from '../helpers/cli.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string | undefined>): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', ...args],
-      { cwd: ROOT, env: env as NodeJS.ProcessEnv, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
-
-/** The environment of a user: no credentials of the developer's own shell leak in. */
-function baseEnv(): Record<string, string | undefined> {
-  const env = { ...process.env };
-  for (const name of Object.keys(env)) {
-    if (name.startsWith('HUAWEICLOUD_SDK_') || name.startsWith('DWS_')) delete env[name];
-  }
-  return env;
-}
 
 describe('dws-encryption CLI against a running service', () => {
   let ts: TestServer;
-  let env: Record<string, string | undefined>;
-  const run = (...args: string[]) => cli(args, env);
+  let env: CliEnv;
+  const run = (...args: string[]) => runCli(args, { env });
   const json = async (...args: string[]) => {
     const result = await run(...args, '--json');
     assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
@@ -54,7 +23,6 @@ describe('dws-encryption CLI against a running service', () => {
   before(async () => {
     ts = await startTestServer();
     env = {
-      ...baseEnv(),
       HUAWEICLOUD_SDK_AK: ts.ak,
       HUAWEICLOUD_SDK_SK: ts.sk,
       HUAWEICLOUD_SDK_PROJECT_ID: ts.projectId,
@@ -189,7 +157,7 @@ describe('dws-encryption CLI against a running service', () => {
   });
 
   test('usage errors exit 2, an unreachable service exits 3', async () => {
-    const noCredentials = await cli(['clusters', 'list'], { ...baseEnv(), DWS_ENDPOINT: ts.baseUrl });
+    const noCredentials = await runCli(['clusters', 'list'], { env: { DWS_ENDPOINT: ts.baseUrl } });
     assert.equal(noCredentials.code, 2);
     assert.match(noCredentials.stderr, /HUAWEICLOUD_SDK_AK/);
 
@@ -277,10 +245,32 @@ describe('dws-encryption --help', () => {
   });
 
   test('--help of a subcommand exits 0 and shows the global options', async () => {
-    const result = await cli(['encrypt', '--help'], process.env);
+    const result = await runCli(['encrypt', '--help']);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /Usage: dws-encryption encrypt \[options\] <cluster-id>/);
     assert.match(result.stdout, /--no-wait/);
     assert.match(result.stdout, /Global Options:[\s\S]*--endpoint/);
+  });
+});
+
+describe('the dws-encryption entry point (a child process)', () => {
+  test('runs a command against a service and exits with its code', async () => {
+    const ts = await startTestServer();
+    try {
+      const env = {
+        HUAWEICLOUD_SDK_AK: ts.ak,
+        HUAWEICLOUD_SDK_SK: ts.sk,
+        HUAWEICLOUD_SDK_PROJECT_ID: ts.projectId,
+        DWS_ENDPOINT: ts.baseUrl,
+      };
+      const listed = await spawnCli(['clusters', 'list', '--json'], { env });
+      assert.equal(listed.code, 0, listed.stderr);
+      assert.deepEqual(JSON.parse(listed.stdout), { clusters: [], count: 0 });
+      const refused = await spawnCli(['clusters', 'show', '00000000-0000-4000-8000-000000000000'], { env });
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /^DWS\.0301: /m);
+    } finally {
+      await ts.close({ removeData: true });
+    }
   });
 });

@@ -4,45 +4,30 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { run } from '../../src/cli/program.js';
 import { type Dws, startDws } from '../../src/testing/index.js';
+import { runCli } from '../helpers/cli.js';
 
 let dws: Dws;
 const dir = mkdtempSync(join(tmpdir(), 'dws-cli-emulator-'));
 
 before(async () => {
   dws = await startDws();
-  process.env.DWS_ENDPOINT = dws.endpoint;
-  process.env.HUAWEICLOUD_SDK_AK = dws.ak;
-  process.env.HUAWEICLOUD_SDK_SK = dws.sk;
-  process.env.HUAWEICLOUD_SDK_PROJECT_ID = dws.projectId;
 });
 after(async () => {
   await dws.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Runs the CLI in this process; answers its exit code and what it printed. */
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = process.stdout.write.bind(process.stdout);
-  const err = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string) => {
-    stdout += chunk;
-    return true;
-  }) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => {
-    stderr += chunk;
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    const code = await run(['node', 'dws-encryption', ...args]);
-    return { code, stdout, stderr };
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
+/** Runs the CLI in this process against the emulator (see test/helpers/cli.ts). */
+function cli(...args: string[]) {
+  return runCli(args, {
+    env: {
+      DWS_ENDPOINT: dws.endpoint,
+      HUAWEICLOUD_SDK_AK: dws.ak,
+      HUAWEICLOUD_SDK_SK: dws.sk,
+      HUAWEICLOUD_SDK_PROJECT_ID: dws.projectId,
+    },
+  });
 }
 
 test('seed, faults add/list/clear, state export/import, jobs complete, reset', async () => {
