@@ -28,7 +28,7 @@ import { StoreClock } from './store/clock.js';
 import { type Database, isPostgresUrl, openDatabase } from './store/database.js';
 import { releaseLeases } from './store/jobs.js';
 import { loadOrCreateRootKeyFile } from './store/root-key-file.js';
-import { isStoreUnavailable } from './store/unavailable.js';
+import { isStoreBusy, isStoreUnavailable } from './store/unavailable.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -48,9 +48,14 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** How often start-up work that the store refused (a full disk) is retried. */
+export const STARTUP_RETRY_MS = 2_000;
+
 export interface StartOptions {
   logger?: Logger | false;
   now?: () => number;
+  /** Fault tests: runs once the store is open, before anything is written (e.g. to make it refuse writes). */
+  afterStoreOpen?: (database: Database) => Promise<void>;
 }
 
 /**
@@ -185,6 +190,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       if (logger) logger.warn({ error: error.message, code }, 'database connection lost');
     },
   });
+  if (options.afterStoreOpen) await options.afterStoreOpen(database);
   const clock = options.now ? undefined : await StoreClock.start(database);
   if (clock) clockNow = clock.now;
   const metrics = new Metrics(output ? { logLinesDropped: () => output.dropped } : {});
@@ -263,13 +269,40 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       onJobFinished: (job, status, durationMs) => metrics.observeJob(job.name, status, durationMs),
     },
   );
+  // One process owns an SQLite file: leases left by a previous (crashed) process are stale at once. If the
+  // store cannot be written now (a full disk after a crash), the instance starts anyway and serves reads,
+  // reports not ready, and retries the clean-up until it succeeds.
+  let notReady: string | undefined;
+  let cleanupRetry: NodeJS.Timeout | undefined;
   if (!postgres) {
-    // One process owns an SQLite file: leases left by a previous (crashed) process are stale at once.
-    await database.db
-      .updateTable('jobs')
-      .set({ lease_owner: null, lease_expires_at: null })
-      .where('lease_owner', 'is not', null)
-      .execute();
+    const clearStaleLeases = () =>
+      database.db
+        .updateTable('jobs')
+        .set({ lease_owner: null, lease_expires_at: null })
+        .where('lease_owner', 'is not', null)
+        .execute();
+    try {
+      await clearStaleLeases();
+    } catch (error) {
+      if (!isStoreUnavailable(error) && !isStoreBusy(error)) throw error;
+      notReady = 'stale job leases of the previous process not cleared yet (the store cannot be written)';
+      if (logger)
+        logger.warn(
+          { error: (error as Error).message, retryMs: STARTUP_RETRY_MS },
+          'store not writable at start: serving reads, not ready; retrying the clean-up',
+        );
+      cleanupRetry = setInterval(() => {
+        clearStaleLeases().then(
+          () => {
+            clearInterval(cleanupRetry);
+            notReady = undefined;
+            if (logger) logger.info('stale job leases cleared: ready');
+          },
+          () => {},
+        );
+      }, STARTUP_RETRY_MS);
+      cleanupRetry.unref();
+    }
   }
 
   let bootstrap = known;
@@ -289,6 +322,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   });
 
   const app = await buildApp({
+    notReady: () => notReady,
     clusters,
     keys,
     identities,
@@ -370,6 +404,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       }
       await releaseLeases(database.db, runner.owner, now()).catch(() => {});
       clock?.stop();
+      clearInterval(cleanupRetry);
       await database.close();
     },
   };

@@ -44,6 +44,8 @@ export interface AppDependencies {
   now: () => number;
   /** The store, for /readyz. */
   database: Database;
+  /** Why this instance is not ready although its store answers (start-up work pending), if it is not. */
+  notReady?: () => string | undefined;
   /** Prometheus metrics of this instance. */
   metrics: Metrics;
   /** When set, GET /metrics requires `Authorization: Bearer <metricsToken>`. */
@@ -126,7 +128,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     registerIdempotency(app, { database: deps.database, ...(deps.now ? { now: deps.now } : {}) });
   // Before the route plugins: @fastify/swagger collects the routes as they are added.
   await registerOpenApi(app);
-  await app.register(opsRoutes, { metrics, database: deps.database, metricsToken: deps.metricsToken });
+  await app.register(opsRoutes, {
+    metrics,
+    database: deps.database,
+    metricsToken: deps.metricsToken,
+    ...(deps.notReady ? { notReady: deps.notReady } : {}),
+  });
   await app.register(dwsRoutes, { clusters: deps.clusters });
   await app.register(kmsRoutes, { keys: deps.keys });
   await app.register(iamRoutes, { iam: deps.iam, audit: deps.audit });

@@ -10,7 +10,7 @@ import { BasicCredentials } from '@huaweicloud/huaweicloud-sdk-core';
 import { AKSKSigner } from '@huaweicloud/huaweicloud-sdk-core/auth/AKSKSigner.js';
 import type { Logger } from 'pino';
 import { type Config, loadConfig } from '../../src/config.js';
-import { type RunningServer, startServer } from '../../src/server.js';
+import { type RunningServer, type StartOptions, startServer } from '../../src/server.js';
 import { prepareStore, type Store, type TestDatabase } from './stores.js';
 
 export interface TestServer {
@@ -69,6 +69,8 @@ export interface TestServerOptions {
   logger?: Logger | false;
   /** The service's clock (default Date.now). */
   now?: () => number;
+  /** Runs once the store is open, before the service writes anything (fault tests). */
+  afterStoreOpen?: StartOptions['afterStoreOpen'];
 }
 
 export const TEST_PROJECT_ID = '0123456789abcdef0123456789abcdef';
@@ -114,6 +116,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const server = await startServer(config, {
     logger: options.logger ?? false,
     ...(options.now ? { now: options.now } : {}),
+    ...(options.afterStoreOpen ? { afterStoreOpen: options.afterStoreOpen } : {}),
   });
   const baseUrl = server.url;
   const call = (method: string, path: string, body?: unknown, callOptions: CallOptions = {}) =>

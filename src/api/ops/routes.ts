@@ -24,6 +24,8 @@ export interface OpsRoutesOptions {
   database: Database;
   /** When set, /metrics requires `Authorization: Bearer <metricsToken>`. */
   metricsToken?: string | undefined;
+  /** Why the instance is not ready although its store answers (start-up work pending), if it is not. */
+  notReady?: () => string | undefined;
 }
 
 const Status = Type.Object({ status: Type.Literal('ok') });
@@ -70,6 +72,16 @@ export const opsRoutes: FastifyPluginAsync<OpsRoutesOptions> = async (app, optio
       },
     },
     async (request, reply) => {
+      const pending = options.notReady?.();
+      if (pending !== undefined) {
+        metrics.storeError('readiness');
+        request.log.warn({ store: database.dialect, reason: pending }, 'not ready');
+        return sendError(
+          reply,
+          Errors.STORE_UNAVAILABLE,
+          `Not ready: the ${database.dialect} store failed its check; the reason is in the service log.`,
+        );
+      }
       const readiness = await checkStoreReadiness(database);
       if (!readiness.ready) {
         metrics.storeError('readiness');
