@@ -11,7 +11,7 @@ import { buildApp } from './api/app.js';
 import { Metrics } from './api/ops/metrics.js';
 import { type BootstrapCredential, ensureBootstrapCredential, findBootstrapCredential } from './bootstrap.js';
 import { type Config, ConfigError } from './config.js';
-import { parseRootKey } from './crypto/index.js';
+import { credentialFingerprintKey, parseRootKey } from './crypto/index.js';
 import { parseSeedDocument, type SeedDocument, type SeedResult } from './domain/seed.js';
 import { JobRunner } from './jobs/runner.js';
 import { asWritable, type LogOutput, openLogOutput } from './log-output.js';
@@ -26,6 +26,7 @@ import { KeyService } from './services/kms.js';
 import { IamIdentityProvider } from './services/tokens.js';
 import { StoreClock } from './store/clock.js';
 import { type Database, isPostgresUrl, openDatabase } from './store/database.js';
+import { reconcileCredentialVersions } from './store/iam-users.js';
 import { releaseLeases } from './store/jobs.js';
 import { loadOrCreateRootKeyFile } from './store/root-key-file.js';
 import { isStoreBusy, isStoreUnavailable } from './store/unavailable.js';
@@ -167,15 +168,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const now = () => clockNow();
   // Read before the store is opened: a bad identities file stops the start with a ConfigError (exit 2).
   // The declaration (with the file's secrets) lives only until the directory is built from it.
-  const directory = new Directory(
-    config.iamFile
-      ? loadIdentitiesFile(config.iamFile, (message) => {
-          if (logger) logger.warn(message);
-        })
-      : undefined,
-  );
+  const identitiesSpec = config.iamFile
+    ? loadIdentitiesFile(config.iamFile, (message) => {
+        if (logger) logger.warn(message);
+      })
+    : undefined;
   const postgres = isPostgresUrl(config.databaseUrl);
   const rootKey = loadRootKey(config, postgres);
+  const directory = new Directory(identitiesSpec, { fingerprintKey: credentialFingerprintKey(rootKey) });
   const database = await openDatabase({
     url: config.databaseUrl,
     poolSize: config.databasePoolSize,
@@ -193,6 +193,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   if (options.afterStoreOpen) await options.afterStoreOpen(database);
   const clock = options.now ? undefined : await StoreClock.start(database);
   if (clock) clockNow = clock.now;
+  // Tokens die with the credential state they were issued from: each user's version moves on when its
+  // password or access keys changed, or when it is declared again after an absence (src/store/iam-users.ts).
+  directory.applyCredentialVersions(
+    await database.transaction((trx) => reconcileCredentialVersions(trx, directory.declaredUsers(), now())),
+  );
   const metrics = new Metrics(output ? { logLinesDropped: () => output.dropped } : {});
   const keys = new KeyService(database, rootKey, now, config.quotas.keys);
   const clusters = new ClusterService(

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiClient, type ApiError } from './api/client.js';
+import { revokeToken } from './api/endpoints.js';
 import { clearSession, loadSession, type Session, saveSession, sessionLabel } from './api/session.js';
 import { JobsProvider, useJobs } from './jobs.js';
 import { AuditPage } from './pages/Audit.js';
@@ -76,7 +77,19 @@ export function App() {
   }
   return (
     <JobsProvider api={api} key={`${session.kind}:${session.projectId}`}>
-      <Shell session={session} api={api} onSignOut={() => signOut('Signed out. The secret was forgotten.')} />
+      <Shell
+        session={session}
+        api={api}
+        onSignOut={() => {
+          // A token is revoked on the server as well; the sign-out does not wait for (or depend on) it.
+          if (session.kind === 'token') revokeToken(session.token).catch(() => {});
+          signOut(
+            session.kind === 'token'
+              ? 'Signed out. The token was revoked.'
+              : 'Signed out. The secret was forgotten.',
+          );
+        }}
+      />
     </JobsProvider>
   );
 }

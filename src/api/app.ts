@@ -136,7 +136,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   });
   await app.register(dwsRoutes, { clusters: deps.clusters });
   await app.register(kmsRoutes, { keys: deps.keys });
-  await app.register(iamRoutes, { iam: deps.iam, audit: deps.audit });
+  await app.register(iamRoutes, { iam: deps.iam, audit: deps.audit, identities: deps.identities });
   if (deps.emulator?.api) await app.register(emulatorRoutes, { emulator: deps.emulator.service });
   // The browser console: static files only, its API calls are authenticated like any other client's.
   await app.register(consolePlugin, { root: resolveConsoleRoot() });

@@ -1,6 +1,6 @@
 // The root key: 32 bytes held outside the database (see src/store/root-key-file.ts), used only to seal
 // master-key material at rest. No I/O here.
-import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { CryptoError } from './errors.js';
 
 export const ROOT_KEY_BYTES = 32;
@@ -87,4 +87,16 @@ export function openWithRootKey(rootKey: Buffer, sealed: Buffer, aad: string): B
 export function rootKeyFingerprint(rootKey: Buffer): string {
   checkRootKey(rootKey);
   return createHmac('sha256', rootKey).update('dws-encryption root key id').digest('hex').slice(0, 32);
+}
+
+/**
+ * The key of the identities' credential fingerprints (src/services/directory.ts): derived from the root
+ * key with HKDF, so fingerprints compare across restarts and instances, and a stolen store alone cannot
+ * test password guesses against them.
+ */
+export function credentialFingerprintKey(rootKey: Buffer): Buffer {
+  checkRootKey(rootKey);
+  return Buffer.from(
+    hkdfSync('sha256', rootKey, Buffer.alloc(0), 'dws-encryption iam credential fingerprint v1', 32),
+  );
 }

@@ -164,6 +164,12 @@ export const Errors = {
   // IAM
   IAM_BAD_CREDENTIALS: def(401, '0401', 'The user name, account or password is wrong.', 'IAM'),
   IAM_PROJECT_NOT_FOUND: def(401, '0402', 'The scope project does not exist in the account.', 'IAM'),
+  IAM_TOKEN_NOT_FOUND: def(
+    404,
+    '0404',
+    'The token named by X-Subject-Token does not exist, has expired or was revoked.',
+    'IAM',
+  ),
   IAM_USER_LOCKED: def(
     429,
     '0403',

@@ -35,6 +35,14 @@ export interface UserEntry {
   account: AccountEntry;
   principal: Principal;
   password?: PasswordVerifier;
+  /**
+   * HMAC of the user's credential state (password or its hash, access keys with their SKs) under the
+   * directory's fingerprint key: it changes when any credential changes. Stored (see iam_users), never
+   * the credentials.
+   */
+  credentialFingerprint: string;
+  /** The credential version found in the store at start-up (0 until then); tokens carry it. */
+  credentialVersion: number;
 }
 
 // Plain passwords from the file are kept only as HMAC-SHA256 under this per-process key.
@@ -56,8 +64,13 @@ export class Directory {
   /** The SKs: the one place they are kept. */
   readonly accessKeys = new Map<string, AccessKeyIdentity>();
 
-  /** Builds the directory; the caller should drop `spec` afterwards (it holds the file's secrets). */
-  constructor(spec: IdentitiesSpec = { accounts: [] }) {
+  /**
+   * Builds the directory; the caller should drop `spec` afterwards (it holds the file's secrets).
+   * `fingerprintKey` keys the credential fingerprints: the service derives it from the root key, so
+   * fingerprints compare across restarts and instances; without one they compare within this process.
+   */
+  constructor(spec: IdentitiesSpec = { accounts: [] }, options: { fingerprintKey?: Buffer } = {}) {
+    const fingerprintKey = options.fingerprintKey ?? randomBytes(32);
     for (const account of spec.accounts) {
       const projects = account.projects.map((p) => ({ id: p.id, name: p.name }));
       const entry: AccountEntry = {
@@ -90,6 +103,8 @@ export class Directory {
           account: entry,
           principal,
           ...(password ? { password } : {}),
+          credentialFingerprint: credentialFingerprint(fingerprintKey, entry.domainId, user),
+          credentialVersion: 0,
         };
         this.usersByKey.set(userKey(entry.domainId, user.name), userEntry);
         this.usersById.set(user.id, userEntry);
@@ -124,12 +139,55 @@ export class Directory {
     return this.usersById.get(id);
   }
 
+  /** Every user with its fingerprint, for the credential versions kept in the store. */
+  declaredUsers(): { userId: string; domainId: string; fingerprint: string }[] {
+    return [...this.usersById.values()].map((user) => ({
+      userId: user.id,
+      domainId: user.account.domainId,
+      fingerprint: user.credentialFingerprint,
+    }));
+  }
+
+  /** Sets the versions the store holds for the users (reconcileCredentialVersions). */
+  applyCredentialVersions(versions: ReadonlyMap<string, number>): void {
+    for (const [userId, version] of versions) {
+      const user = this.usersById.get(userId);
+      if (user) user.credentialVersion = version;
+    }
+  }
+
   /** The account (domain id) that declares `projectId`, if any. */
   domainOfProject(projectId: string): string | undefined {
     for (const account of this.accountsById.values())
       if (account.projectIds.has(projectId)) return account.domainId;
     return undefined;
   }
+}
+
+/** Length-prefixed parts, so that no two credential states hash the same. */
+function credentialFingerprint(
+  key: Buffer,
+  domainId: string,
+  user: {
+    id: string;
+    password?: string;
+    passwordHash?: string;
+    credentials: readonly { ak: string; sk: string }[];
+  },
+): string {
+  const parts = [
+    domainId,
+    user.id,
+    user.passwordHash !== undefined
+      ? `hash:${user.passwordHash}`
+      : user.password !== undefined
+        ? `plain:${user.password.normalize('NFC')}`
+        : 'none',
+    ...user.credentials.map((c) => `${c.ak}:${c.sk}`).sort(),
+  ];
+  const mac = createHmac('sha256', key);
+  for (const part of parts) mac.update(`${Buffer.byteLength(part)}:${part}`);
+  return mac.digest('hex');
 }
 
 function userKey(domainId: string, name: string): string {

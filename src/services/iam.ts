@@ -161,6 +161,8 @@ export class IamService {
         project_id: project.id,
         issued_at: now,
         expires_at: expiresAt,
+        // The token lives only as long as the credential state it was issued from.
+        credential_version: user.credentialVersion,
       });
       await recordAudit(
         trx,

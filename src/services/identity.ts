@@ -3,6 +3,7 @@
  * IdentityProvider; the bootstrap provider serves the single stored credential, and the IAM
  * provider (identities file, tokens) plugs in behind the same interface.
  */
+import { Errors, ServiceError } from '../domain/errors.js';
 import type { Policy } from '../domain/permissions.js';
 
 export interface Principal {
@@ -30,6 +31,8 @@ export interface IdentityProvider {
   /** Synchronous: it runs on every signed request. */
   findAccessKey(accessKey: string): AccessKeyIdentity | undefined;
   findToken(token: string): Promise<TokenIdentity | undefined>;
+  /** `DELETE /v3/auth/tokens`: `callerToken` revokes `subjectToken` (ServiceErrors on refusal). */
+  revokeToken(callerToken: string, subjectToken: string): Promise<void>;
 }
 
 /** Serves a fixed set of access keys (the bootstrap credential); knows no tokens. */
@@ -46,5 +49,9 @@ export class StaticIdentityProvider implements IdentityProvider {
 
   async findToken(): Promise<TokenIdentity | undefined> {
     return undefined;
+  }
+
+  async revokeToken(): Promise<void> {
+    throw new ServiceError(Errors.AUTH_TOKEN);
   }
 }

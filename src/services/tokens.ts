@@ -4,8 +4,9 @@
  * while a request carries it; the store and the cache hold its SHA-256.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { Errors, ServiceError } from '../domain/errors.js';
 import type { Database } from '../store/database.js';
-import { findTokenByHash } from '../store/tokens.js';
+import { deleteTokenByHash, findTokenByHash } from '../store/tokens.js';
 import type { Directory } from './directory.js';
 import type { AccessKeyIdentity, IdentityProvider, TokenIdentity } from './identity.js';
 
@@ -46,6 +47,10 @@ export class TokenCache {
     if (now >= entry.expiresAt || now >= entry.cachedUntil) return undefined;
     this.entries.set(hash, entry); // most recently used last
     return entry.identity;
+  }
+
+  delete(hash: string): void {
+    this.entries.delete(hash);
   }
 
   /** Forgets every token (the store's tokens were replaced or emptied). */
@@ -101,6 +106,27 @@ export class IamIdentityProvider implements IdentityProvider {
     return this.directory.accessKeys.get(accessKey);
   }
 
+  /**
+   * Keystone's `DELETE /v3/auth/tokens`: `callerToken` (X-Auth-Token) revokes `subjectToken`
+   * (X-Subject-Token), a token of the same user. The row goes from the store and this instance's cache;
+   * other instances sharing the store may serve it from their caches for up to tokenCacheMs.
+   * Refusals: 401 for a bad caller token, 404 for a subject that is not a live token, 403 for another
+   * user's token.
+   */
+  async revokeToken(callerToken: string, subjectToken: string): Promise<void> {
+    const caller = await this.findToken(callerToken);
+    if (!caller) throw new ServiceError(Errors.AUTH_TOKEN);
+    const subject = subjectToken === callerToken ? caller : await this.findToken(subjectToken);
+    if (!subject) throw new ServiceError(Errors.IAM_TOKEN_NOT_FOUND);
+    if (subject.principal.userId !== caller.principal.userId) {
+      throw new ServiceError(Errors.ACTION_FORBIDDEN, "A token may revoke only its own user's tokens.");
+    }
+    const hash = tokenHash(subjectToken);
+    this.cache.delete(hash);
+    if ((await deleteTokenByHash(this.database.db, hash)) === 0)
+      throw new ServiceError(Errors.IAM_TOKEN_NOT_FOUND);
+  }
+
   async findToken(token: string): Promise<TokenIdentity | undefined> {
     if (!TOKEN_FORMAT.test(token)) return undefined;
     const hash = tokenHash(token);
@@ -109,9 +135,12 @@ export class IamIdentityProvider implements IdentityProvider {
     if (cached) return cached;
     const row = await findTokenByHash(this.database.db, hash);
     if (!row || now >= row.expires_at) return undefined;
-    // The user and project must still be declared (the file may have changed since the token was issued).
+    // The user and project must still be declared (the file may have changed since the token was issued),
+    // and the user's credentials must be those the token was issued under (a password or access-key
+    // change, or a removal and a new declaration, moved the version on).
     const user = this.directory.user(row.domain_id, row.user_name);
     if (!user || user.id !== row.user_id || !user.account.projectIds.has(row.project_id)) return undefined;
+    if (row.credential_version !== user.credentialVersion) return undefined;
     const identity: TokenIdentity = { principal: user.principal, projectId: row.project_id };
     this.cache.set(hash, identity, row.expires_at, now);
     return identity;

@@ -16,6 +16,8 @@ import type { Database, Db } from './database.js';
  */
 export const KEPT_TABLES: ReadonlySet<string> = new Set([
   'credentials',
+  // Credential versions of the identities file's users (derived from the file, like the users themselves).
+  'iam_users',
   'kysely_migration',
   'kysely_migration_lock',
 ]);

@@ -194,6 +194,24 @@ export function buildMigrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0006_iam_credential_versions': {
+      async up(db: Kysely<unknown>) {
+        // Each declared user's credential version: bumped when its password or access keys change, or
+        // when it is declared again after having been removed. A token carries the version it was issued
+        // under and dies with it.
+        await db.schema
+          .createTable('iam_users')
+          .addColumn('user_id', 'text', (c) => c.primaryKey())
+          .addColumn('domain_id', 'text', (c) => c.notNull())
+          .addColumn('credential_fingerprint', 'text', (c) => c.notNull())
+          .addColumn('version', 'integer', (c) => c.notNull())
+          .addColumn('removed', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+        // Tokens issued before have none: they are refused (their credential state is unknown).
+        await db.schema.alterTable('tokens').addColumn('credential_version', 'integer').execute();
+      },
+    },
   };
 }
 

@@ -131,6 +131,20 @@ export interface TokenTable {
   project_id: string;
   issued_at: number;
   expires_at: number;
+  /** The user's credential version when the token was issued (null: issued before versions existed). */
+  credential_version: number | null;
+}
+
+/** A declared user's credential state: see src/store/iam-users.ts. */
+export interface IamUserTable {
+  user_id: string;
+  domain_id: string;
+  /** HMAC (under a key derived from the root key) of the user's password verifier and access keys. */
+  credential_fingerprint: string;
+  version: number;
+  /** 1 while the identities file does not declare the user. */
+  removed: number;
+  updated_at: number;
 }
 
 /** The first answer to an X-Client-Token request (see src/store/client-tokens.ts). */
@@ -155,6 +169,7 @@ export interface Schema {
   cluster_data_keys: ClusterDataKeyTable;
   tokens: TokenTable;
   client_tokens: ClientTokenTable;
+  iam_users: IamUserTable;
 }
 
 export type ClusterRow = Selectable<ClusterTable>;

@@ -16,3 +16,9 @@ export async function deleteExpiredTokens(db: Db, now: number): Promise<number> 
   const result = await db.deleteFrom('tokens').where('expires_at', '<', now).executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+/** Removes the token with this hash (revocation); returns how many rows went (0 or 1). */
+export async function deleteTokenByHash(db: Db, tokenHash: string): Promise<number> {
+  const result = await db.deleteFrom('tokens').where('token_hash', '=', tokenHash).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

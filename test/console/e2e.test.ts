@@ -445,10 +445,21 @@ if (setup.problem) {
       await page.getByRole('heading', { level: 1, name: 'Keys' }).waitFor();
       await waitForCell(keyRow('alice/key'), 'State', /^Enabled$/);
       await shot('12-token-session');
+      const token = await page.evaluate(
+        () => JSON.parse(sessionStorage.getItem('dws-console.session') ?? '{}').token as string,
+      );
+      const usable = () =>
+        fetch(`${ts.baseUrl}/v1.0/${ALICE_PROJECT_ID}/clusters`, { headers: { 'X-Auth-Token': token } });
+      assert.equal((await usable()).status, 200);
+      const revoked = page.waitForResponse(
+        (r) => r.request().method() === 'DELETE' && r.url().endsWith('/v3/auth/tokens'),
+      );
       await page.getByRole('button', { name: 'Sign out' }).click();
       await page.getByRole('heading', { name: 'DWS encryption console' }).waitFor();
+      assert.equal((await revoked).status(), 204);
       const after = await page.evaluate(() => sessionStorage.getItem('dws-console.session'));
       assert.equal(after, null, 'the token is forgotten');
+      assert.equal((await usable()).status, 401, 'and revoked: it no longer works anywhere');
     });
 
     it('loaded nothing from another origin and threw no script error', () => {

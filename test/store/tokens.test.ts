@@ -12,6 +12,7 @@ const row = (id: string, hash: string, expiresAt: number) => ({
   project_id: 'c'.repeat(32),
   issued_at: 1_000,
   expires_at: expiresAt,
+  credential_version: 1,
 });
 
 test('tokens are found by hash only, unique per hash, and expired ones are swept', async () => {

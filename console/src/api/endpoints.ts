@@ -55,6 +55,16 @@ export async function createToken(input: PasswordSignIn): Promise<{ token: strin
   return { token, body: response.data };
 }
 
+/**
+ * Revokes a token (Keystone's `DELETE /v3/auth/tokens`: the token authenticates itself and names
+ * itself as the subject), so a signed-out token is dead on the server too, not only forgotten here.
+ */
+export async function revokeToken(token: string): Promise<void> {
+  await rawRequest('DELETE', '/v3/auth/tokens', {
+    headers: { 'X-Auth-Token': token, 'X-Subject-Token': token },
+  });
+}
+
 // ---- DWS ----
 
 export function listClusters(api: ApiClient): Promise<ClusterList> {

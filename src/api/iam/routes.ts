@@ -3,8 +3,10 @@
  * password authenticates) and `GET /v1/{project_id}/audit-events` (ours, permission dws:audit:list).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Errors, ServiceError } from '../../domain/errors.js';
 import type { AuditTrail } from '../../services/audit.js';
 import type { IamService } from '../../services/iam.js';
+import type { IdentityProvider } from '../../services/identity.js';
 import { actorOf } from '../auth.js';
 import { errorResponses, ProjectParams } from '../common-schemas.js';
 import { declareSurface } from '../errors.js';
@@ -15,9 +17,14 @@ import { auditPageView, tokenView } from './views.js';
 export interface IamRoutesOptions {
   iam: IamService;
   audit: AuditTrail;
+  /** Token revocation. */
+  identities: IdentityProvider;
 }
 
-export const iamRoutes: FastifyPluginAsyncTypebox<IamRoutesOptions> = async (app, { iam, audit }) => {
+export const iamRoutes: FastifyPluginAsyncTypebox<IamRoutesOptions> = async (
+  app,
+  { iam, audit, identities },
+) => {
   declareSurface(app, 'IAM', ['/v3/*']);
   app.post(
     '/v3/auth/tokens',
@@ -56,6 +63,33 @@ export const iamRoutes: FastifyPluginAsyncTypebox<IamRoutesOptions> = async (app
       );
       reply.code(201).header('X-Subject-Token', issued.token);
       return tokenView(issued);
+    },
+  );
+
+  // Keystone's token revocation: X-Auth-Token authenticates (a token, as in Keystone and the cloud's IAM),
+  // X-Subject-Token names the token to revoke, of the same user. 204 without a body.
+  app.delete(
+    '/v3/auth/tokens',
+    {
+      config: { public: true },
+      schema: {
+        operationId: 'KeystoneRevokeToken',
+        tags: ['iam'],
+        response: { ...errorResponses() },
+      },
+    },
+    async (request, reply) => {
+      const callerToken = request.headers['x-auth-token'];
+      const subjectToken = request.headers['x-subject-token'];
+      if (typeof callerToken !== 'string' || callerToken === '') throw new ServiceError(Errors.AUTH_MISSING);
+      if (typeof subjectToken !== 'string' || subjectToken === '') {
+        throw new ServiceError(
+          Errors.INVALID_PARAMETER,
+          'The X-Subject-Token header names the token to revoke.',
+        );
+      }
+      await identities.revokeToken(callerToken, subjectToken);
+      return reply.code(204).send();
     },
   );
 
