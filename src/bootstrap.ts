@@ -11,7 +11,13 @@ import { join } from 'node:path';
 import { isatty } from 'node:tty';
 import type { Config } from './config.js';
 import { openWithRootKey, sealWithRootKey } from './crypto/index.js';
-import { findCredential, insertCredential, listCredentials, lockCredentials } from './store/credentials.js';
+import {
+  findCredential,
+  insertCredential,
+  listCredentials,
+  lockCredentials,
+  updateCredentialSecret,
+} from './store/credentials.js';
 import type { Database, Db } from './store/database.js';
 
 export interface BootstrapCredential {
@@ -28,6 +34,11 @@ const USER = 'bootstrap';
 
 function randomHex(bytes: number): string {
   return randomBytes(bytes).toString('hex');
+}
+
+/** A new secret key: 40 characters of base64url (240 random bits). */
+function newSecretKey(): string {
+  return randomBytes(30).toString('base64url');
 }
 
 function randomAccessKey(): string {
@@ -106,7 +117,7 @@ async function ensureIn(
   if (!generate) return undefined;
   const generated = {
     accessKey: randomAccessKey(),
-    secretKey: randomBytes(30).toString('base64url'),
+    secretKey: newSecretKey(),
     projectId: projectId ?? randomHex(16),
     domainId: randomHex(16),
     userName: USER,
@@ -125,6 +136,39 @@ async function ensureIn(
     created_at: Date.now(),
   });
   return generated;
+}
+
+/**
+ * `dws-encryption credentials reset`: gives the stored (generated) bootstrap credential a new secret and
+ * returns it — the way back in when the generated secret was lost. Whoever can run it can read DATA_DIR
+ * (SQLite, the root key file) or holds DATABASE_URL and DWS_ROOT_KEY (PostgreSQL). Instances already
+ * running keep the old secret until they restart.
+ */
+export async function resetBootstrapSecret(
+  database: Database,
+  rootKey: Buffer,
+  config: Config,
+): Promise<BootstrapCredential> {
+  if (config.bootstrap.ak) {
+    throw new Error(
+      'the bootstrap credential comes from DWS_BOOTSTRAP_AK/DWS_BOOTSTRAP_SK: change those instead',
+    );
+  }
+  return inBootstrapLock(database, async (db) => {
+    const [stored] = await listCredentials(db);
+    if (!stored) throw new Error('no bootstrap credential is stored yet: start the service once');
+    const secretKey = newSecretKey();
+    const sealed = sealWithRootKey(rootKey, Buffer.from(secretKey), `credential:${stored.access_key}`);
+    await updateCredentialSecret(db, stored.access_key, sealed.toString('base64'));
+    return {
+      accessKey: stored.access_key,
+      secretKey,
+      projectId: stored.project_id,
+      domainId: stored.domain_id,
+      userName: stored.user_name,
+      generated: true,
+    };
+  });
 }
 
 /** Where a generated credential is written when standard output is not a terminal. */

@@ -1,6 +1,6 @@
 /** The bootstrap credential: generated and stored once when not configured, reused after a restart. */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -102,6 +102,42 @@ test('a first start that fails (port in use) leaves no unseen credential: the ne
     assert.match(readFileSync(join(dataDir, 'bootstrap-credential.txt'), 'utf8'), /HUAWEICLOUD_SDK_SK=\S+/);
   } finally {
     blocker.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('dws-encryption credentials reset prints a new secret for the generated credential; the old one stops working', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'dws-bootstrap-reset-'));
+  try {
+    const config = loadConfig({ PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
+    const first = await startServer(config, { logger: false });
+    const old = first.bootstrap;
+    await first.close();
+    const output = execFileSync(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'credentials', 'reset'],
+      {
+        env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir },
+        encoding: 'utf8',
+      },
+    );
+    assert.match(output, new RegExp(`export HUAWEICLOUD_SDK_AK=${old.accessKey}`));
+    const secret = /HUAWEICLOUD_SDK_SK=(\S+)/.exec(output)?.[1];
+    assert.ok(secret && secret !== old.secretKey, output);
+    const second = await startServer(config, { logger: false });
+    try {
+      const path = `/v1.0/${old.projectId}/clusters`;
+      const withNew = await signedCall(second.url, 'GET', path, undefined, { ak: old.accessKey, sk: secret });
+      assert.equal(withNew.status, 200, withNew.text);
+      const withOld = await signedCall(second.url, 'GET', path, undefined, {
+        ak: old.accessKey,
+        sk: old.secretKey,
+      });
+      assert.equal(withOld.status, 401);
+    } finally {
+      await second.close();
+    }
+  } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
 });

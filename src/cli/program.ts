@@ -16,6 +16,7 @@ import {
   UsageError,
   withCliIo,
 } from './context.js';
+import { registerCredentials } from './credentials.js';
 import { registerDemo } from './demo.js';
 import { registerEmulator } from './emulator.js';
 import { registerHashPassword } from './hash-password.js';
@@ -48,6 +49,7 @@ Examples:
   dws-encryption info <cluster-id>
   dws-encryption audit list --all                        # the project's audit trail
   dws-encryption hash-password                           # a password_hash for the identities file
+  dws-encryption credentials reset                       # a new secret for the generated bootstrap credential
   dws-encryption reset && dws-encryption seed seed.json  # tests: a clean, seeded state (docs/testing.md)
   dws-encryption faults add --operation RotateKey --status 503 --count 1
 
@@ -74,6 +76,7 @@ Exit codes: 0 ok, 1 refused by the service or job failed, 2 usage error, 3 servi
   registerClientCommands(program);
   registerEmulator(program);
   registerHashPassword(program);
+  registerCredentials(program);
   return program;
 }
 

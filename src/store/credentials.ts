@@ -15,6 +15,20 @@ export async function listCredentials(db: Db): Promise<CredentialRow[]> {
   return db.selectFrom('credentials').selectAll().orderBy('created_at').execute();
 }
 
+/** Replaces a stored credential's sealed secret; false when there is no such access key. */
+export async function updateCredentialSecret(
+  db: Db,
+  accessKey: string,
+  secretSealed: string,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('credentials')
+    .set({ secret_sealed: secretSealed })
+    .where('access_key', '=', accessKey)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
 /** An arbitrary constant naming the bootstrap lock among PostgreSQL advisory locks. */
 const BOOTSTRAP_LOCK_ID = 7_231_911_204;
 
