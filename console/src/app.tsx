@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiClient, type ApiError } from './api/client.js';
-import { revokeToken } from './api/endpoints.js';
+import { activeFaultCount, revokeToken } from './api/endpoints.js';
 import { clearSession, loadSession, type Session, saveSession, sessionLabel } from './api/session.js';
 import { JobsProvider, useJobs } from './jobs.js';
 import { AuditPage } from './pages/Audit.js';
@@ -106,6 +106,19 @@ function Shell({ session, api, onSignOut }: { session: Session; api: ApiClient; 
     document.title = `${TITLES[route.page]} · DWS encryption console`;
   }, [route.page]);
 
+  // Fault rules make some calls fail on purpose: say so while any is active (checked every 10 s).
+  const [faults, setFaults] = useState(0);
+  useEffect(() => {
+    let live = true;
+    const check = () => void activeFaultCount(api).then((count) => live && setFaults(count));
+    check();
+    const timer = setInterval(check, 10_000);
+    return () => {
+      live = false;
+      clearInterval(timer);
+    };
+  }, [api]);
+
   return (
     <>
       <a class="skip-link" href="#main">
@@ -146,6 +159,13 @@ function Shell({ session, api, onSignOut }: { session: Session; api: ApiClient; 
           </button>
         </div>
       </header>
+      {faults > 0 ? (
+        <div class="fault-banner" role="status">
+          {faults === 1 ? '1 fault rule is' : `${faults} fault rules are`} active on this instance: some calls
+          fail or slow down on purpose. List them with <code>dws-encryption faults list</code>, remove them
+          with <code>dws-encryption faults clear</code>.
+        </div>
+      ) : null}
       {route.page === 'clusters' ? <ClustersPage api={api} /> : null}
       {route.page === 'keys' ? <KeysPage api={api} /> : null}
       {route.page === 'jobs' ? <JobsPage api={api} jobId={route.jobId} /> : null}

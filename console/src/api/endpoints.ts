@@ -188,3 +188,16 @@ export function listAuditEvents(
     query: { limit: options.limit ?? 50, marker: options.marker },
   });
 }
+
+// ---- Emulator (/_dws/, docs/testing.md) ----
+
+/** Fault rules of the instance that can still answer a call; 0 when the caller may not list them. */
+export async function activeFaultCount(api: ApiClient): Promise<number> {
+  try {
+    const body = await api.request<{ faults: { remaining?: number }[] }>('GET', '/_dws/faults');
+    return body.faults.filter((rule) => rule.remaining !== 0).length;
+  } catch {
+    // Not granted dws:emulator:listFaults, or the control API is off: nothing to show.
+    return 0;
+  }
+}
