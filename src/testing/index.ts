@@ -140,7 +140,8 @@ export async function startDws(options: StartDwsOptions = {}): Promise<Dws> {
     if (identitiesDir) rmSync(identitiesDir, { recursive: true, force: true });
   }
   const { emulator, bootstrap } = server;
-  let seeded: SeedResult | undefined;
+  // DWS_SEED_FILE (in `env`) seeds at start; the `seed` option after it.
+  let seeded: SeedResult | undefined = server.seeded;
   if (options.seed) {
     try {
       seeded = await emulator.seed(parseSeedDocument(options.seed), bootstrap.projectId);

@@ -3,6 +3,9 @@
  * job faults, state round trip; and the /_dws/ control API over HTTP (permission, 404 when off, OpenAPI).
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BasicCredentials } from '@huaweicloud/huaweicloud-sdk-core';
 import { HcClient } from '@huaweicloud/huaweicloud-sdk-core/HcClient.js';
@@ -292,5 +295,27 @@ test('DWS_EMULATOR_API=off: /_dws/* answers 404; DWS_SIGNATURE_DEBUG=off: no can
     assert.equal(wrong.body.canonical_request, undefined);
   } finally {
     await dws.close();
+  }
+});
+
+test('DWS_SEED_FILE seeds at start; a bad one stops the start naming the field', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dws-seed-file-'));
+  try {
+    const file = join(dir, 'seed.json');
+    writeFileSync(file, JSON.stringify(SEED));
+    const dws = await startDws({ env: { DWS_SEED_FILE: file } });
+    try {
+      assert.match(dws.seeded?.clusters.c1 ?? '', /^[0-9a-f-]{36}$/);
+      assert.equal((await call(dws, 'GET', `/v1.0/${dws.projectId}/clusters`)).body.count, 2);
+    } finally {
+      await dws.close();
+    }
+    writeFileSync(file, JSON.stringify({ keys: [{ alias: 'k1', spec: 'RSA' }] }));
+    await assert.rejects(
+      startDws({ env: { DWS_SEED_FILE: file } }),
+      /DWS_SEED_FILE .*keys\[0\]\.spec must be one of/,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
