@@ -22,7 +22,8 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-// Files that install packages (npm pack and install, with a native addon to compile) take minutes on a
+// Files that build and install the package (npm pack and install, a native addon to compile; the
+// documented examples run against the built package) take minutes on a
 // busy machine: they run after the others, with a longer timeout for the file as a whole.
 const SLOW = ['test/package/'];
 const isSlow = (f) => SLOW.some((prefix) => f.replaceAll('\\', '/').startsWith(prefix));
