@@ -10,15 +10,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import SqliteDatabase from 'better-sqlite3';
 import { sql } from 'kysely';
+import { eventually } from '../helpers/eventually.js';
 import { clusterBody, startTestServer } from '../helpers/server.js';
-
-async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 test('an unwritable store at start: reads served, not ready, stale leases cleared once writable', async () => {
   const first = await startTestServer({ store: 'sqlite', env: { DWS_ENCRYPT_JOB_SECONDS: '3600' } });

@@ -13,16 +13,9 @@ import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import pino from 'pino';
+import { eventually } from '../helpers/eventually.js';
 import { type OwnPostgres, ownPostgresSkip, startOwnPostgres } from '../helpers/own-postgres.js';
 import { clusterBody, startTestServer, type TestServer } from '../helpers/server.js';
-
-async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe('store refusals answer 503', { skip: ownPostgresSkip(), timeout: 180_000 }, () => {
   let server: OwnPostgres;

@@ -13,16 +13,9 @@ import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import pino from 'pino';
+import { eventually } from '../helpers/eventually.js';
 import { clusterBody, startTestServer, type TestServer } from '../helpers/server.js';
 import { createTestDatabase, postgresSkip, type TestDatabase } from '../helpers/stores.js';
-
-async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('a row lock held by a stuck session', { skip: postgresSkip(), timeout: 120_000 }, () => {
   let database: TestDatabase;
@@ -119,10 +112,10 @@ describe('a row lock held by a stuck session', { skip: postgresSkip(), timeout: 
     const call = patient
       .call('POST', `/v1/${p}/clusters/${locked}/rotate-key`, undefined, { signal: controller.signal })
       .catch((error: Error) => error);
-    await eventually('the rotation waits for the lock', async () => (await waiting()) === 1);
+    await eventually('the rotation waits for the lock', async () => (await waiting()) === 1, 15_000, 50);
     controller.abort();
     assert.ok((await call) instanceof Error);
-    await eventually('the wait is cancelled', async () => (await waiting()) === 0);
+    await eventually('the wait is cancelled', async () => (await waiting()) === 0, 15_000, 50);
     // The lock is freed: a rotation that had only been waiting would now commit.
     await stuck.query('ROLLBACK');
     await new Promise((resolve) => setTimeout(resolve, 300));
