@@ -6,8 +6,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { assertMasterKeyFits, CRYPT_ALGORITHMS } from '../domain/clusters.js';
 import { ServiceError } from '../domain/errors.js';
-import { recordAudit } from '../services/audit.js';
-import { masterKeyFacts } from '../services/clusters.js';
+import { masterKeyFacts, recordConversion } from '../services/clusters.js';
 import { updateCluster } from '../store/clusters.js';
 import { abandonCluster, type JobKind, jobErrorCode, requester } from './kind.js';
 
@@ -49,32 +48,13 @@ export const encryptClusterKind: JobKind<'encryptCluster'> = {
         encryption_state: 'plain',
         updated_at: now,
       });
-      await recordAudit(
-        trx,
-        actor,
-        {
-          action: 'dws:cluster:encrypt',
-          resourceType: 'cluster',
-          resourceId: job.cluster_id,
-          result: 'failure',
-          detail: { job_id: job.id, error_code: jobErrorCode(error) },
-        },
-        now,
-      );
+      await recordConversion(trx, actor, job.cluster_id, 'failure', now, {
+        job_id: job.id,
+        error_code: jobErrorCode(error),
+      });
       return error;
     }
-    await recordAudit(
-      trx,
-      actor,
-      {
-        action: 'dws:cluster:encrypt',
-        resourceType: 'cluster',
-        resourceId: job.cluster_id,
-        result: 'success',
-        detail: { job_id: job.id },
-      },
-      now,
-    );
+    await recordConversion(trx, actor, job.cluster_id, 'success', now, { job_id: job.id });
     return undefined;
   },
 

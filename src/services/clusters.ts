@@ -41,7 +41,7 @@ import type { Database, Db } from '../store/database.js';
 import { countActiveJobs, findJob, insertJob } from '../store/jobs.js';
 import type { ClusterRow, JobName, JobPayloads, JobRow, JobTable, KmsKeyRow } from '../store/schema.js';
 import type { Actor } from './actor.js';
-import { recordAudit } from './audit.js';
+import { type AuditEntry, recordAudit } from './audit.js';
 import type { KeyService } from './kms.js';
 
 /** Bytes of a cluster's data encryption key. */
@@ -87,6 +87,23 @@ export function clusterFacts(row: ClusterRow): ClusterFacts {
     version: row.datastore_version,
     guestAgentVersion: row.guest_agent_version,
   };
+}
+
+/** The audit record of a conversion step: accepted (started), then success or failure (its job). */
+export async function recordConversion(
+  db: Db,
+  actor: Actor,
+  clusterId: string,
+  result: AuditEntry['result'],
+  now: number,
+  detail: Record<string, unknown>,
+): Promise<void> {
+  await recordAudit(
+    db,
+    actor,
+    { action: 'dws:cluster:encrypt', resourceType: 'cluster', resourceId: clusterId, result, detail },
+    now,
+  );
 }
 
 export class ClusterService {
@@ -268,18 +285,11 @@ export class ClusterService {
         encryption_state: 'converting',
         updated_at: now,
       });
-      await recordAudit(
-        trx,
-        actor,
-        {
-          action: 'dws:cluster:encrypt',
-          resourceType: 'cluster',
-          resourceId: clusterId,
-          result: 'accepted',
-          detail: { job_id: job.id, master_key_id: key.id, crypt_algorithm: input.cryptAlgorithm },
-        },
-        now,
-      );
+      await recordConversion(trx, actor, clusterId, 'accepted', now, {
+        job_id: job.id,
+        master_key_id: key.id,
+        crypt_algorithm: input.cryptAlgorithm,
+      });
       return job.id;
     });
   }

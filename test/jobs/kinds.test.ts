@@ -9,6 +9,7 @@ import { type Database, openSqlite } from '../../src/store/database.js';
 import { countActiveJobsUsingKey, insertJob, updateOwnedJob } from '../../src/store/jobs.js';
 import { buildMigrations } from '../../src/store/migrations.js';
 import type { JobTable } from '../../src/store/schema.js';
+import { jobRow } from '../helpers/services.js';
 
 const PROJECT = '0123456789abcdef0123456789abcdef';
 let database: Database;
@@ -17,27 +18,9 @@ before(async () => {
 });
 after(() => database.close());
 
+/** A job this test's instance ('me') holds the lease of. */
 function job(extra: Partial<JobTable> = {}): JobTable {
-  return {
-    id: randomUUID(),
-    project_id: PROJECT,
-    cluster_id: randomUUID(),
-    name: 'createCluster',
-    status: 'INIT',
-    progress: 0,
-    payload_json: '{}',
-    master_key_id: null,
-    failed_code: null,
-    failed_detail: null,
-    begin_at: 0,
-    end_at: null,
-    due_at: 0,
-    lease_owner: 'me',
-    lease_expires_at: 1_000,
-    attempts: 1,
-    updated_at: 0,
-    ...extra,
-  };
+  return jobRow(0, { lease_owner: 'me', lease_expires_at: 1_000, attempts: 1, ...extra });
 }
 
 test('every kind is found by its name; an unknown name has no kind', () => {

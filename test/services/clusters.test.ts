@@ -1,14 +1,17 @@
 /** ClusterService on an in-memory store with a fixed clock (see test/helpers/services.ts): conversion, rotation, guards. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Errors, ServiceError } from '../../src/domain/errors.js';
+import { Errors } from '../../src/domain/errors.js';
 import { JOB_KINDS } from '../../src/jobs/kinds.js';
 import { listDataKeyVersions } from '../../src/store/clusters.js';
-import { ACTOR, clusterInput, type ServiceFixture, START, serviceFixture } from '../helpers/services.js';
-
-function refusedWith(def: (typeof Errors)[keyof typeof Errors]) {
-  return (error: unknown) => error instanceof ServiceError && error.def === def;
-}
+import {
+  ACTOR,
+  clusterInput,
+  refusedWith,
+  type ServiceFixture,
+  START,
+  serviceFixture,
+} from '../helpers/services.js';
 
 describe('ClusterService', () => {
   let f: ServiceFixture;

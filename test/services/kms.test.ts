@@ -1,14 +1,10 @@
 /** KeyService on an in-memory store with a fixed clock (see test/helpers/services.ts): key states and data keys. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Errors, ServiceError } from '../../src/domain/errors.js';
+import { Errors } from '../../src/domain/errors.js';
 import { KeyState } from '../../src/domain/keys.js';
 import { dataKeyDigest } from '../../src/services/kms.js';
-import { ACTOR, type ServiceFixture, START, serviceFixture } from '../helpers/services.js';
-
-function refusedWith(def: (typeof Errors)[keyof typeof Errors]) {
-  return (error: unknown) => error instanceof ServiceError && error.def === def;
-}
+import { ACTOR, refusedWith, type ServiceFixture, START, serviceFixture } from '../helpers/services.js';
 
 describe('KeyService', () => {
   let f: ServiceFixture;

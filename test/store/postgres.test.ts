@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { ensureBootstrapCredential } from '../../src/bootstrap.js';
@@ -17,30 +16,11 @@ import { claimJob, claimJobs, updateOwnedJob } from '../../src/store/jobs.js';
 import { buildMigrations } from '../../src/store/migrations.js';
 import type { JobTable } from '../../src/store/schema.js';
 import { startTestServer, TEST_AK, TEST_PROJECT_ID, TEST_SK } from '../helpers/server.js';
+import { jobRow } from '../helpers/services.js';
 import { createTestDatabase, postgresSkip, type TestDatabase } from '../helpers/stores.js';
 
-function newJob(now: number, extra: Partial<JobTable> = {}): JobTable {
-  return {
-    id: randomUUID(),
-    project_id: TEST_PROJECT_ID,
-    cluster_id: randomUUID(),
-    name: 'createCluster',
-    status: 'INIT',
-    progress: 0,
-    payload_json: '{}',
-    master_key_id: null,
-    failed_code: null,
-    failed_detail: null,
-    begin_at: now,
-    end_at: null,
-    due_at: now,
-    lease_owner: null,
-    lease_expires_at: null,
-    attempts: 0,
-    updated_at: now,
-    ...extra,
-  };
-}
+const newJob = (now: number, extra: Partial<JobTable> = {}) =>
+  jobRow(now, { project_id: TEST_PROJECT_ID, ...extra });
 
 describe('PostgreSQL store', { skip: postgresSkip() }, () => {
   test('several instances starting together on a fresh database run each migration once', async () => {
