@@ -11,6 +11,7 @@ import { BasicCredentials } from '@huaweicloud/huaweicloud-sdk-core';
 import { HcClient } from '@huaweicloud/huaweicloud-sdk-core/HcClient.js';
 import { DefaultHttpClient } from '@huaweicloud/huaweicloud-sdk-core/http/DefaultHttpClient.js';
 import { type Dws, startDws } from '../../src/testing/index.js';
+import { passwordAuthBody } from '../helpers/iam.js';
 import { signedCall } from '../helpers/server.js';
 
 function sdk(dws: Dws) {
@@ -197,8 +198,9 @@ describe('the /_dws/ control API', () => {
               },
               {
                 name: 'tester',
+                password: 'tester-Passw0rd!',
                 credentials: [tester],
-                allow: ['dws:emulator:*'],
+                allow: ['dws:emulator:*', 'dws:openAPICluster:list'],
               },
             ],
           },
@@ -251,6 +253,33 @@ describe('the /_dws/ control API', () => {
       (await call(dws, 'GET', `/v1.0/${'ab'.repeat(16)}/clusters`, undefined, reader)).body.count,
       2,
     );
+  });
+
+  test('reset forgets issued tokens; the identities stay and issue new ones', async () => {
+    const issue = () =>
+      fetch(`${dws.endpoint}/v3/auth/tokens`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(
+          passwordAuthBody({
+            user: 'tester',
+            password: 'tester-Passw0rd!',
+            domainName: 'acme',
+            projectId: 'ab'.repeat(16),
+          }),
+        ),
+      });
+    const list = (token: string) =>
+      fetch(`${dws.endpoint}/v1.0/${'ab'.repeat(16)}/clusters`, { headers: { 'X-Auth-Token': token } });
+    const first = await issue();
+    assert.equal(first.status, 201);
+    const token = first.headers.get('x-subject-token')!;
+    assert.equal((await list(token)).status, 200);
+    assert.equal((await call(dws, 'POST', '/_dws/reset', {}, tester)).status, 200);
+    assert.equal((await list(token)).status, 401);
+    const second = await issue();
+    assert.equal(second.status, 201);
+    assert.equal((await list(second.headers.get('x-subject-token')!)).status, 200);
   });
 
   test('the control API is in /openapi.json under its own tag', async () => {
