@@ -51,6 +51,10 @@ export interface Config {
   encryptJobSeconds: number;
   /** How long a new cluster stays CREATING before it is AVAILABLE (0: immediately). */
   clusterCreateSeconds: number;
+  /** How long a cluster deleted through the v2 API stays DELETING before it is gone (0: at the next job poll). */
+  clusterDeleteSeconds: number;
+  /** The region this service stands for (KMS `region_id`). */
+  region: string;
   /** Job lease: how long an instance may hold a job without renewing it before another takes over. */
   jobLeaseSeconds: number;
   /** How often the runner looks for claimable jobs. */
@@ -211,6 +215,8 @@ export function loadConfig(env: Env = process.env): Config {
     loginLockoutMinutes: integer(env, 'DWS_LOGIN_LOCKOUT_MINUTES', 15, 15, 1_440),
     encryptJobSeconds: number(env, 'DWS_ENCRYPT_JOB_SECONDS', 5, 0, 86_400),
     clusterCreateSeconds: number(env, 'DWS_CLUSTER_CREATE_SECONDS', 0, 0, 86_400),
+    clusterDeleteSeconds: number(env, 'DWS_CLUSTER_DELETE_SECONDS', 0, 0, 86_400),
+    region: text(env, 'DWS_REGION') ?? 'local',
     jobLeaseSeconds: number(env, 'DWS_JOB_LEASE_SECONDS', 10, 1, 3_600),
     jobPollMs: number(env, 'DWS_JOB_POLL_MS', 250, 10, 60_000),
     maxConcurrentJobs: number(env, 'DWS_MAX_CONCURRENT_JOBS', 32, 1, 10_000),

@@ -207,6 +207,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     {
       encryptJobMs: config.encryptJobSeconds * 1000,
       clusterCreateMs: config.clusterCreateSeconds * 1000,
+      clusterDeleteMs: config.clusterDeleteSeconds * 1000,
       maxActiveJobs: config.maxActiveJobs,
       quotas: config.quotas,
     },
@@ -344,6 +345,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     emulator: { service: emulator, api: config.emulatorApi },
     signatureDebug: config.signatureDebug,
     rateLimit: { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst },
+    region: config.region,
     httpLimits: {
       maxHeaderBytes: config.maxHeaderBytes,
       requestTimeoutMs: config.requestTimeoutSeconds * 1000,

@@ -52,6 +52,8 @@ export interface AppDependencies {
   metricsToken: string | undefined;
   /** Per-caller request rate limit (default DEFAULT_RATE_LIMIT; perSecond 0: none). */
   rateLimit?: RateLimit;
+  /** The region this service stands for (KMS `region_id` of a created key). */
+  region: string;
   /** Connection limits against slow or oversized requests. */
   httpLimits: HttpLimits;
   /** Benchmark only (DWS_BENCH_ABLATE, refused in production): per-request work turned off. */
@@ -135,7 +137,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     ...(deps.notReady ? { notReady: deps.notReady } : {}),
   });
   await app.register(dwsRoutes, { clusters: deps.clusters });
-  await app.register(kmsRoutes, { keys: deps.keys });
+  await app.register(kmsRoutes, { keys: deps.keys, region: deps.region });
   await app.register(iamRoutes, { iam: deps.iam, audit: deps.audit, identities: deps.identities });
   if (deps.emulator?.api) await app.register(emulatorRoutes, { emulator: deps.emulator.service });
   // The browser console: static files only, its API calls are authenticated like any other client's.

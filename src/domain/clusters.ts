@@ -7,8 +7,10 @@ export const MIN_CLUSTER_VERSION = '8.0.0';
 export const MIN_GUEST_AGENT_VERSION = '8.3.0.200';
 /** Used when a create request has no `guest_agent_version` (our documented extension). */
 export const DEFAULT_GUEST_AGENT_VERSION = '8.3.0.200';
+/** The datastore version of a cluster created through POST /v1.0 (its CreateClusterInfo names none). */
+export const DEFAULT_CLUSTER_VERSION = '9.1.0';
 
-export type ClusterStatus = 'CREATING' | 'AVAILABLE' | 'UNAVAILABLE';
+export type ClusterStatus = 'CREATING' | 'AVAILABLE' | 'UNAVAILABLE' | 'DELETING';
 export type EncryptionState = 'plain' | 'converting' | 'encrypted';
 export type CryptAlgorithm = 'generalCipher' | 'SMcompatible';
 
@@ -121,6 +123,9 @@ export function assertCanDelete(cluster: ClusterFacts): void {
       Errors.CLUSTER_CONVERSION_IN_PROGRESS,
       'The cluster cannot be deleted while its encryption conversion runs.',
     );
+  }
+  if (cluster.status === 'DELETING') {
+    throw new ServiceError(Errors.CLUSTER_BUSY, 'The cluster is already being deleted.');
   }
 }
 

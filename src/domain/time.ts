@@ -23,7 +23,13 @@ export function formatJobTime(ms: number): string {
   return `${date}T${time}`;
 }
 
-/** ISO 8601 with milliseconds and Z, for cluster `created`/`updated` and token expiry. */
+/** ISO 8601 `YYYY-MM-DDThh:mm:ssZ` (no fraction), the reference's form of cluster `created`/`updated`. */
+export function formatClusterTime(ms: number): string {
+  const [date, time] = parts(ms);
+  return `${date}T${time}Z`;
+}
+
+/** ISO 8601 with milliseconds and Z, for audit event times and token expiry. */
 export function formatIsoTime(ms: number): string {
   return new Date(ms).toISOString();
 }

@@ -16,6 +16,7 @@ declare module '../store/schema.js' {
 export const createClusterKind: JobKind<'createCluster'> = {
   name: 'createCluster',
   payload: CreateClusterPayload,
+  clusterTask: 'CREATING',
   failurePrefix: 'CreateCluster-fail',
 
   async complete(trx, job, _payload, { now: clock }) {

@@ -31,6 +31,7 @@ declare module '../store/schema.js' {
 export const encryptClusterKind: JobKind<'encryptCluster'> = {
   name: 'encryptCluster',
   payload: EncryptClusterPayload,
+  clusterTask: 'ENCRYPTING',
   failurePrefix: 'EncryptCluster-fail',
 
   async complete(trx, job, payload, { clusters, keys, now: clock }) {

@@ -25,6 +25,8 @@ export interface JobKind<N extends JobName = JobName> {
   readonly payload: TSchema & { static: JobPayloads[N] };
   /** Prefix of `failed_code` (`EncryptCluster-fail`): the service's style. */
   readonly failurePrefix: string;
+  /** The cluster's `task_status` and `action_progress` key while the job runs (`ENCRYPTING`). */
+  readonly clusterTask: string;
   /**
    * Does the job's work in the runner's transaction. Returns the refusal that fails the job (after
    * recording whatever the failure changes, in the same transaction), or undefined when it succeeded.

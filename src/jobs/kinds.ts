@@ -5,12 +5,14 @@
 import { Value } from '@sinclair/typebox/value';
 import type { JobName, JobPayloads, JobRow } from '../store/schema.js';
 import { createClusterKind } from './create-cluster.js';
+import { deleteClusterKind } from './delete-cluster.js';
 import { encryptClusterKind } from './encrypt-cluster.js';
 import type { JobKind } from './kind.js';
 
 export const JOB_KINDS: { readonly [N in JobName]: JobKind<N> } = {
   encryptCluster: encryptClusterKind,
   createCluster: createClusterKind,
+  deleteCluster: deleteClusterKind,
 };
 
 /** The kind of a stored job; undefined for a name this build does not know (a row of a newer version). */

@@ -38,7 +38,7 @@ import {
   updateCluster,
 } from '../store/clusters.js';
 import type { Database, Db } from '../store/database.js';
-import { countActiveJobs, findJob, insertJob } from '../store/jobs.js';
+import { countActiveJobs, findJob, insertJob, listActiveClusterJobs } from '../store/jobs.js';
 import type { ClusterRow, JobName, JobPayloads, JobRow, JobTable, KmsKeyRow } from '../store/schema.js';
 import type { Actor } from './actor.js';
 import { type AuditEntry, recordAudit } from './audit.js';
@@ -50,6 +50,8 @@ const DEK_BYTES = 32;
 export interface ClusterTimings {
   encryptJobMs: number;
   clusterCreateMs: number;
+  /** How long a v2 deletion job takes before the cluster is gone. */
+  clusterDeleteMs: number;
   /** Unfinished jobs the whole store may hold (DWS_MAX_ACTIVE_JOBS: 503 beyond). */
   maxActiveJobs: number;
   /** Per-project quotas of nodes and unfinished jobs (default DEFAULT_PROJECT_QUOTAS). */
@@ -78,6 +80,22 @@ export interface RotateResult {
   clusterId: string;
   masterKeyName: string;
   rotatedAt: number;
+}
+
+/** A cluster and its unfinished job (kind and progress), if it has one. */
+export interface ClusterState {
+  row: ClusterRow;
+  activity?: { name: JobName; progress: number };
+}
+
+/** Who started a job, kept in its payload: its completion is audited in their name. */
+function requestedBy(actor: Actor): JobPayloads['encryptCluster']['requestedBy'] {
+  return {
+    domainId: actor.domainId,
+    userName: actor.userName,
+    ...(actor.accessKey ? { accessKey: actor.accessKey } : {}),
+    ...(actor.requestId ? { requestId: actor.requestId } : {}),
+  };
 }
 
 export function clusterFacts(row: ClusterRow): ClusterFacts {
@@ -215,19 +233,84 @@ export class ClusterService {
   }
 
   /** The project's clusters, only those of enterprise project `enterpriseProjectId` when given. */
-  async listClusters(actor: Actor, enterpriseProjectId?: string): Promise<ClusterRow[]> {
-    const rows = await listClusters(this.database.db, actor.projectId);
-    if (enterpriseProjectId === undefined) return rows;
-    return rows.filter((row) =>
-      matchesEnterpriseProject(
-        (JSON.parse(row.spec_json) as { enterprise_project_id?: string }).enterprise_project_id,
-        enterpriseProjectId,
-      ),
-    );
+  async listClusters(actor: Actor, enterpriseProjectId?: string): Promise<ClusterState[]> {
+    let rows = await listClusters(this.database.db, actor.projectId);
+    if (enterpriseProjectId !== undefined) {
+      rows = rows.filter((row) =>
+        matchesEnterpriseProject(
+          (JSON.parse(row.spec_json) as { enterprise_project_id?: string }).enterprise_project_id,
+          enterpriseProjectId,
+        ),
+      );
+    }
+    return this.withActivities(actor.projectId, rows);
   }
 
-  async showCluster(actor: Actor, clusterId: string): Promise<ClusterRow> {
-    return requireCluster(this.database.db, actor.projectId, clusterId);
+  async showCluster(actor: Actor, clusterId: string): Promise<ClusterState> {
+    const row = await requireCluster(this.database.db, actor.projectId, clusterId);
+    const [state] = await this.withActivities(actor.projectId, [row]);
+    return state!;
+  }
+
+  /** Each cluster with its unfinished job, looked up only for clusters that are not at rest. */
+  private async withActivities(projectId: string, rows: ClusterRow[]): Promise<ClusterState[]> {
+    const busy = rows.filter((r) => r.status !== 'AVAILABLE' || r.encryption_state === 'converting');
+    const jobs = await listActiveClusterJobs(
+      this.database.db,
+      projectId,
+      busy.map((r) => r.id),
+    );
+    const byCluster = new Map(jobs.map((j) => [j.cluster_id, { name: j.name, progress: j.progress }]));
+    return rows.map((row) => {
+      const activity = byCluster.get(row.id);
+      return activity ? { row, activity } : { row };
+    });
+  }
+
+  /**
+   * DELETE /v2/.../clusters/{id}: refused like the immediate v1 deletion (a converting cluster, one
+   * already being deleted); the cluster shows DELETING until the job removes it. Returns the job id.
+   */
+  async startDeletion(actor: Actor, clusterId: string): Promise<string> {
+    const now = this.now();
+    return this.database.transaction(async (trx) => {
+      const row = await this.lockCluster(trx, actor.projectId, clusterId);
+      assertCanDelete(clusterFacts(row));
+      const previousStatus = row.status;
+      if (previousStatus === 'DELETING') throw new Error('assertCanDelete let a DELETING cluster through');
+      // Its creation job would set it AVAILABLE again under the deletion.
+      if (previousStatus === 'CREATING')
+        throw new ServiceError(
+          Errors.CLUSTER_BUSY,
+          'The cluster is being created; delete it once it is AVAILABLE.',
+        );
+      await this.assertJobCapacity(trx, actor.projectId);
+      const job = this.newJob(actor, clusterId, 'deleteCluster', this.timings.clusterDeleteMs, {
+        previousStatus,
+        requestedBy: requestedBy(actor),
+      });
+      await insertJob(trx, job);
+      await updateCluster(trx, actor.projectId, clusterId, { status: 'DELETING', updated_at: now });
+      await recordAudit(
+        trx,
+        actor,
+        {
+          action: 'dws:openAPICluster:delete',
+          resourceType: 'cluster',
+          resourceId: clusterId,
+          result: 'accepted',
+          detail: { job_id: job.id },
+        },
+        now,
+      );
+      return job.id;
+    });
+  }
+
+  /** Removes a cluster and its data keys (an immediate v1 deletion, or a deletion job's completion). */
+  async removeCluster(trx: Db, projectId: string, clusterId: string): Promise<void> {
+    await deleteDataKeyVersions(trx, projectId, clusterId);
+    await deleteCluster(trx, projectId, clusterId);
   }
 
   async deleteCluster(actor: Actor, clusterId: string): Promise<void> {
@@ -235,8 +318,7 @@ export class ClusterService {
     await this.database.transaction(async (trx) => {
       const row = await this.lockCluster(trx, actor.projectId, clusterId);
       assertCanDelete(clusterFacts(row));
-      await deleteDataKeyVersions(trx, actor.projectId, clusterId);
-      await deleteCluster(trx, actor.projectId, clusterId);
+      await this.removeCluster(trx, actor.projectId, clusterId);
       await recordAudit(
         trx,
         actor,
@@ -270,12 +352,7 @@ export class ClusterService {
       const payload: JobPayloads['encryptCluster'] = {
         masterKeyId: key.id,
         cryptAlgorithm: input.cryptAlgorithm,
-        requestedBy: {
-          domainId: actor.domainId,
-          userName: actor.userName,
-          ...(actor.accessKey ? { accessKey: actor.accessKey } : {}),
-          ...(actor.requestId ? { requestId: actor.requestId } : {}),
-        },
+        requestedBy: requestedBy(actor),
       };
       const job = this.newJob(actor, clusterId, 'encryptCluster', this.timings.encryptJobMs, payload, key.id);
       // An emulator job fault rides with the job (any kind's payload may carry one; the runner reads it).

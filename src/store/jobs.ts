@@ -221,3 +221,25 @@ export async function jobStatuses(db: Db, ids: readonly string[]): Promise<{ id:
   if (ids.length === 0) return [];
   return db.selectFrom('jobs').select(['id', 'status']).where('id', 'in', ids).orderBy('begin_at').execute();
 }
+
+/** The unfinished jobs of a project's clusters (a cluster has at most one): what each cluster is doing. */
+export async function listActiveClusterJobs(
+  db: Db,
+  projectId: string,
+  clusterIds: readonly string[],
+): Promise<Pick<JobRow, 'cluster_id' | 'name' | 'progress'>[]> {
+  if (clusterIds.length === 0) return [];
+  const found: Pick<JobRow, 'cluster_id' | 'name' | 'progress'>[] = [];
+  // Chunked: SQLite caps bound parameters per statement.
+  for (let i = 0; i < clusterIds.length; i += 500) {
+    const rows = await db
+      .selectFrom('jobs')
+      .select(['cluster_id', 'name', 'progress'])
+      .where('project_id', '=', projectId)
+      .where('status', 'in', ACTIVE)
+      .where('cluster_id', 'in', clusterIds.slice(i, i + 500))
+      .execute();
+    found.push(...rows);
+  }
+  return found;
+}

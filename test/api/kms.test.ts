@@ -27,6 +27,7 @@ for (const store of stores()) {
       const keyId = created.body.key_info.key_id;
       assert.match(keyId, /^[0-9a-f-]{36}$/);
       assert.match(created.body.key_info.domain_id, /^[0-9a-f]{32}$/);
+      assert.equal(created.body.key_info.region_id, 'local');
       const described = await kms('describe-key', { key_id: keyId });
       assert.equal(described.status, 200);
       const info = described.body.key_info;
@@ -43,10 +44,14 @@ for (const store of stores()) {
         'key_state',
         'key_type',
         'key_usage',
+        'keystore_id',
         'origin',
         'realm',
         'scheduled_deletion_date',
+        'sys_enterprise_project_id',
       ]);
+      assert.equal(info.keystore_id, '0');
+      assert.equal(info.sys_enterprise_project_id, '0');
       assert.equal(info.key_alias, 'app/key-1');
       assert.equal(info.key_spec, 'SM4');
       assert.equal(info.key_state, '2');

@@ -212,7 +212,7 @@ for (const store of stores()) {
     });
 
     test('a cluster created with DWS_CLUSTER_CREATE_SECONDS moves from CREATING to AVAILABLE', async () => {
-      const slow = await startTestServer({ store, env: { DWS_CLUSTER_CREATE_SECONDS: '0.4' } });
+      const slow = await startTestServer({ store, env: { DWS_CLUSTER_CREATE_SECONDS: '3' } });
       try {
         const id = (await slow.call('POST', `/v2/${slow.projectId}/clusters`, clusterBody('creating'))).body
           .cluster.id;

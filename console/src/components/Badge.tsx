@@ -15,6 +15,7 @@ export function statusTone(status: string | null | undefined): Tone {
     case 'OK':
       return 'good';
     case 'CREATING':
+    case 'DELETING':
     case 'RUNNING':
     case 'INIT':
     case 'WAITING':

@@ -1,6 +1,7 @@
 /** The DWS wire surface: cluster encryption (encrypt-info, encrypt, rotate-key, jobs) and the clusters it needs. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { type Static, Type } from '@sinclair/typebox';
+import { DEFAULT_CLUSTER_VERSION } from '../../domain/clusters.js';
 import { Errors, ServiceError } from '../../domain/errors.js';
 import { formatRotateTime } from '../../domain/time.js';
 import type { ClusterService } from '../../services/clusters.js';
@@ -14,6 +15,8 @@ import {
   ClusterParams,
   CreateClusterBody,
   CreateClusterResult,
+  CreateClusterV1Body,
+  DeleteClusterV2Query,
   EncryptBody,
   EncryptInfo,
   JobDetail,
@@ -22,7 +25,7 @@ import {
   RotateBody,
   RotateResult,
 } from './schemas.js';
-import { clusterView, encryptInfoView, jobView } from './views.js';
+import { clusterDetailView, clusterView, encryptInfoView, jobView } from './views.js';
 
 /**
  * The descriptive fields of a create request that are kept with the cluster. Only the known fields are
@@ -43,6 +46,25 @@ function clusterSpec(c: Static<typeof CreateClusterBody>['cluster']): Record<str
     security_group_id: c.security_group_id,
     datastore_version: c.datastore_version,
     volume: c.volume && { volume: c.volume.volume, capacity: c.volume.capacity },
+    enterprise_project_id: c.enterprise_project_id,
+    tags: c.tags?.map((tag) => ({ key: tag.key, value: tag.value })),
+  };
+}
+
+/** The same stored shape from a v1.0 `CreateClusterInfo` (its field names differ from the v2 body's). */
+function clusterSpecV1(c: Static<typeof CreateClusterV1Body>['cluster']): Record<string, unknown> {
+  return {
+    name: c.name,
+    flavor: c.node_type,
+    num_node: c.number_of_node,
+    num_cn: c.number_of_cn,
+    db_port: c.port,
+    user_name: c.user_name,
+    availability_zones: c.availability_zone === undefined ? undefined : [c.availability_zone],
+    vpc_id: c.vpc_id,
+    subnet_id: c.subnet_id,
+    security_group_id: c.security_group_id,
+    public_ip: c.public_ip && { public_bind_type: c.public_ip.public_bind_type, eip_id: c.public_ip.eip_id },
     enterprise_project_id: c.enterprise_project_id,
     tags: c.tags?.map((tag) => ({ key: tag.key, value: tag.value })),
   };
@@ -184,8 +206,50 @@ export const dwsRoutes: FastifyPluginAsyncTypebox<DwsRoutesOptions> = async (app
       },
     },
     async (request) => {
-      const rows = await clusters.listClusters(actorOf(request), request.query.enterprise_project_id);
-      return { clusters: rows.map(clusterView), count: rows.length };
+      const states = await clusters.listClusters(actorOf(request), request.query.enterprise_project_id);
+      return { clusters: states.map((c) => clusterView(c.row, c.activity)), count: states.length };
+    },
+  );
+
+  app.get(
+    '/v2/:project_id/clusters',
+    {
+      config: { action: 'dws:openAPICluster:list' },
+      schema: {
+        operationId: 'ShowClusters',
+        tags: ['dws'],
+        params: ProjectParams,
+        querystring: ClusterListQuery,
+        response: { 200: ClusterList, ...errorResponses() },
+      },
+    },
+    async (request) => {
+      const states = await clusters.listClusters(actorOf(request), request.query.enterprise_project_id);
+      return { clusters: states.map((c) => clusterView(c.row, c.activity)), count: states.length };
+    },
+  );
+
+  app.post(
+    '/v1.0/:project_id/clusters',
+    {
+      config: { action: 'dws:openAPICluster:create' },
+      schema: {
+        operationId: 'CreateClusterV1',
+        tags: ['dws'],
+        params: ProjectParams,
+        body: CreateClusterV1Body,
+        response: { 200: CreateClusterResult, ...errorResponses() },
+      },
+    },
+    async (request) => {
+      const { cluster } = request.body;
+      const row = await clusters.createCluster(actorOf(request), {
+        name: cluster.name,
+        datastoreVersion: DEFAULT_CLUSTER_VERSION,
+        dbPassword: cluster.user_pwd,
+        spec: clusterSpecV1(cluster),
+      });
+      return { cluster: { id: row.id } };
     },
   );
 
@@ -200,9 +264,10 @@ export const dwsRoutes: FastifyPluginAsyncTypebox<DwsRoutesOptions> = async (app
         response: { 200: ClusterDetailBody, ...errorResponses() },
       },
     },
-    async (request) => ({
-      cluster: clusterView(await clusters.showCluster(actorOf(request), request.params.cluster_id)),
-    }),
+    async (request) => {
+      const { row, activity } = await clusters.showCluster(actorOf(request), request.params.cluster_id);
+      return { cluster: clusterDetailView(row, activity) };
+    },
   );
 
   app.delete(
@@ -223,6 +288,26 @@ export const dwsRoutes: FastifyPluginAsyncTypebox<DwsRoutesOptions> = async (app
     async (request, reply) => {
       await clusters.deleteCluster(actorOf(request), request.params.cluster_id);
       return reply.code(202).send({});
+    },
+  );
+
+  app.delete(
+    '/v2/:project_id/clusters/:cluster_id',
+    {
+      config: { action: 'dws:openAPICluster:delete' },
+      schema: {
+        operationId: 'DeleteDwsCluster',
+        tags: ['dws'],
+        description:
+          'Asynchronous: the cluster shows DELETING until the job (ListJobDetails) removes it. Refused while the cluster converts to encryption. The answer carries the job id (an extension: the reference answers 202 without a body).',
+        params: ClusterParams,
+        querystring: DeleteClusterV2Query,
+        response: { 202: JobIdBody, ...errorResponses() },
+      },
+    },
+    async (request, reply) => {
+      const jobId = await clusters.startDeletion(actorOf(request), request.params.cluster_id);
+      return reply.code(202).send({ job_id: jobId });
     },
   );
 };

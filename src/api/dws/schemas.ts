@@ -93,11 +93,50 @@ export const CreateClusterBody = Type.Object({
   }),
 });
 export type CreateClusterBody = Static<typeof CreateClusterBody>;
+/** POST /v1.0/{project_id}/clusters: the official `CreateClusterInfo` model. */
+export const CreateClusterV1Body = Type.Object({
+  cluster: Type.Object({
+    name: Type.String({
+      pattern: '^[A-Za-z][A-Za-z0-9_-]{3,63}$',
+      description: '4-64 characters: a letter, then letters, digits, - or _',
+    }),
+    node_type: Type.String({ minLength: 1, maxLength: 64 }),
+    number_of_node: Type.Integer({ minimum: 3, maximum: 256 }),
+    subnet_id: Type.String({ minLength: 1, maxLength: 64 }),
+    security_group_id: Type.String({ minLength: 1, maxLength: 64 }),
+    vpc_id: Type.String({ minLength: 1, maxLength: 64 }),
+    availability_zone: Type.Optional(Type.String({ maxLength: 64 })),
+    port: Type.Optional(Type.Integer({ minimum: 8000, maximum: 30000 })),
+    user_name: Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,62}$' }),
+    user_pwd: Type.String({ minLength: 8, maxLength: 32 }),
+    public_ip: Type.Optional(
+      Type.Object({
+        public_bind_type: Type.Union(['auto_assign', 'not_use', 'bind_existing'].map((t) => Type.Literal(t))),
+        eip_id: Type.Optional(Type.String({ maxLength: 64 })),
+      }),
+    ),
+    number_of_cn: Type.Optional(Type.Integer({ minimum: 2, maximum: 20 })),
+    enterprise_project_id: Type.Optional(Type.String({ maxLength: 64 })),
+    tags: Type.Optional(Type.Array(Tag, { maxItems: 20 })),
+  }),
+});
+export type CreateClusterV1Body = Static<typeof CreateClusterV1Body>;
+
+/** DELETE /v2/{project_id}/clusters/{cluster_id}: accepted as the reference defines them; no snapshots or EIPs here. */
+export const DeleteClusterV2Query = Type.Object({
+  keep_last_manual_backup: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
+  release_eip_type: Type.Optional(Type.Union([Type.Literal('NO_RELEASE'), Type.Literal('RELEASE_BINDING')])),
+});
+export type DeleteClusterV2Query = Static<typeof DeleteClusterV2Query>;
+
 export const CreateClusterResult = Type.Object({ cluster: Type.Object({ id: Type.String() }) });
 export type CreateClusterResult = Static<typeof CreateClusterResult>;
 
 const Endpoint = Type.Object({ connect_info: Type.String(), jdbc_url: Type.String() });
-const Node = Type.Object({ id: Type.String(), status: Type.String() });
+const Node = Type.Object({ id: Type.String(), status: Type.String(), name: Type.String() });
+const PublicIp = Type.Object({ public_bind_type: Type.String(), eip_id: NullableString });
+const PublicEndpoint = Type.Object({ public_connect_info: Type.String(), jdbc_url: Type.String() });
+const FailedReason = Type.Object({ error_code: NullableString, error_msg: NullableString });
 
 const clusterFields = {
   id: Type.String(),
@@ -120,14 +159,48 @@ const clusterFields = {
   security_group_id: Type.String(),
   sub_status: Type.String(),
   task_status: Type.String(),
-  action_progress: Type.Record(Type.String(), Type.String()),
-  failed_reasons: Type.Record(Type.String(), Type.Unknown()),
+  action_progress: Type.Record(Type.String(), Type.String(), {
+    description:
+      'The running task and its progress as a percentage, e.g. {"ENCRYPTING": "40%"}; {} when idle.',
+  }),
+  failed_reasons: Nullable(FailedReason),
+  recent_event: Type.Integer(),
+  public_ip: Nullable(PublicIp),
+  public_endpoints: Type.Array(PublicEndpoint),
   datastore_version: Type.String(),
   guest_agent_version: Type.String(),
   encrypted: Type.Boolean(),
 };
 export const ClusterInfo = Type.Object(clusterFields);
 export type ClusterInfo = Static<typeof ClusterInfo>;
+/** ShowClusterDetail's ClusterDetail: ClusterInfo and what only the detail reports. */
+export const ClusterDetail = Type.Object({
+  ...clusterFields,
+  parameter_group: Type.Object({ id: Type.String(), name: Type.String(), status: Type.String() }),
+  node_type_id: Type.String(),
+  order_id: NullableString,
+  private_ip: Type.Array(Type.String()),
+  maintain_window: Type.Object({ day: Type.String(), start_time: Type.String(), end_time: Type.String() }),
+  resize_info: Nullable(
+    Type.Object({
+      target_node_num: Type.Integer(),
+      origin_node_num: Type.Integer(),
+      resize_status: Type.String(),
+      start_time: Type.String(),
+    }),
+  ),
+  elb: Nullable(
+    Type.Object({
+      name: Type.String(),
+      id: Type.String(),
+      public_ip: NullableString,
+      private_ip: NullableString,
+      private_endpoint: NullableString,
+      vpc_id: Type.String(),
+    }),
+  ),
+});
+export type ClusterDetail = Static<typeof ClusterDetail>;
 export const ClusterListQuery = Type.Object({
   enterprise_project_id: Type.Optional(
     Type.String({
@@ -139,5 +212,5 @@ export const ClusterListQuery = Type.Object({
 export type ClusterListQuery = Static<typeof ClusterListQuery>;
 export const ClusterList = Type.Object({ clusters: Type.Array(ClusterInfo), count: Type.Integer() });
 export type ClusterList = Static<typeof ClusterList>;
-export const ClusterDetailBody = Type.Object({ cluster: ClusterInfo });
+export const ClusterDetailBody = Type.Object({ cluster: ClusterDetail });
 export type ClusterDetailBody = Static<typeof ClusterDetailBody>;

@@ -37,7 +37,12 @@ export const TokenResponse = Type.Object({
     expires_at: Type.String(),
     issued_at: Type.String(),
     methods: Type.Array(Type.String()),
-    user: Type.Object({ id: Type.String(), name: Type.String(), domain: DomainView }),
+    user: Type.Object({
+      id: Type.String(),
+      name: Type.String(),
+      domain: DomainView,
+      password_expires_at: Type.String({ description: 'Empty: the password does not expire.' }),
+    }),
     project: Type.Object({ id: Type.String(), name: Type.String(), domain: DomainView }),
     catalog: Type.Array(Type.Unknown()),
     roles: Type.Array(Type.Unknown()),

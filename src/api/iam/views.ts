@@ -12,7 +12,7 @@ export function tokenView(issued: IssuedToken): Static<typeof TokenResponse> {
       expires_at: formatIamTime(issued.expiresAt),
       issued_at: formatIamTime(issued.issuedAt),
       methods: ['password'],
-      user: { id: issued.user.id, name: issued.user.name, domain },
+      user: { id: issued.user.id, name: issued.user.name, domain, password_expires_at: '' },
       project: { id: issued.project.id, name: issued.project.name, domain },
       catalog: [],
       roles: [],

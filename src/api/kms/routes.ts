@@ -28,6 +28,8 @@ import { keyDetailsView } from './views.js';
 
 export interface KmsRoutesOptions {
   keys: KeyService;
+  /** Reported as `region_id` of a created key. */
+  region: string;
 }
 
 function schema<Body extends TSchema, Result extends TSchema>(
@@ -44,7 +46,7 @@ function schema<Body extends TSchema, Result extends TSchema>(
   };
 }
 
-export const kmsRoutes: FastifyPluginAsyncTypebox<KmsRoutesOptions> = async (app, { keys }) => {
+export const kmsRoutes: FastifyPluginAsyncTypebox<KmsRoutesOptions> = async (app, { keys, region }) => {
   declareSurface(app, 'KMS', ['/v1.0/:project_id/kms/*']);
   app.post(
     '/v1.0/:project_id/kms/create-key',
@@ -67,7 +69,7 @@ export const kmsRoutes: FastifyPluginAsyncTypebox<KmsRoutesOptions> = async (app
         ...(request.body.key_description !== undefined ? { description: request.body.key_description } : {}),
         ...(request.body.origin ? { origin: request.body.origin } : {}),
       });
-      return { key_info: { key_id: row.id, domain_id: row.domain_id } };
+      return { key_info: { key_id: row.id, domain_id: row.domain_id, region_id: region } };
     },
   );
 

@@ -84,12 +84,14 @@ export const KeyDetails = Type.Object({
   expiration_time: Type.String(),
   origin: Type.String(),
   key_rotation_enabled: Type.String(),
+  sys_enterprise_project_id: Type.String(),
+  keystore_id: Type.String(),
 });
 export type KeyDetails = Static<typeof KeyDetails>;
 export const KeyInfoBody = Type.Object({ key_info: KeyDetails });
 export type KeyInfoBody = Static<typeof KeyInfoBody>;
 export const CreateKeyResult = Type.Object({
-  key_info: Type.Object({ key_id: Type.String(), domain_id: Type.String() }),
+  key_info: Type.Object({ key_id: Type.String(), domain_id: Type.String(), region_id: Type.String() }),
 });
 export type CreateKeyResult = Static<typeof CreateKeyResult>;
 export const KeyStateResult = Type.Object({

@@ -22,5 +22,7 @@ export function keyDetailsView(row: KmsKeyRow): Static<typeof KeyDetails> {
     expiration_time: '',
     origin: row.origin,
     key_rotation_enabled: 'false',
+    sys_enterprise_project_id: '0', // the default enterprise project
+    keystore_id: '0', // the default key store
   };
 }

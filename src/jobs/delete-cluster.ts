@@ -1,0 +1,57 @@
+/**
+ * A cluster's deletion (DELETE /v2/{project_id}/clusters/{cluster_id}): the cluster shows DELETING
+ * until the job removes it with its data keys. Given up, the cluster gets back the status it had.
+ */
+import { type Static, Type } from '@sinclair/typebox';
+import { recordAudit } from '../services/audit.js';
+import { abandonCluster, type JobKind, requester } from './kind.js';
+
+export const DeleteClusterPayload = Type.Object({
+  previousStatus: Type.Union([
+    Type.Literal('CREATING'),
+    Type.Literal('AVAILABLE'),
+    Type.Literal('UNAVAILABLE'),
+  ]),
+  requestedBy: Type.Object({
+    domainId: Type.String(),
+    userName: Type.String(),
+    accessKey: Type.Optional(Type.String()),
+    requestId: Type.Optional(Type.String()),
+  }),
+});
+
+declare module '../store/schema.js' {
+  interface JobPayloads {
+    deleteCluster: Static<typeof DeleteClusterPayload>;
+  }
+}
+
+export const deleteClusterKind: JobKind<'deleteCluster'> = {
+  name: 'deleteCluster',
+  payload: DeleteClusterPayload,
+  clusterTask: 'DELETING',
+  failurePrefix: 'DeleteCluster-fail',
+
+  async complete(trx, job, payload, { clusters, now: clock }) {
+    const now = clock();
+    // Removing what is already gone (a v1 deletion meanwhile) is still a success.
+    await clusters.removeCluster(trx, job.project_id, job.cluster_id);
+    await recordAudit(
+      trx,
+      requester(job, payload.requestedBy),
+      {
+        action: 'dws:openAPICluster:delete',
+        resourceType: 'cluster',
+        resourceId: job.cluster_id,
+        result: 'success',
+        detail: { job_id: job.id },
+      },
+      now,
+    );
+    return undefined;
+  },
+
+  async abandon(trx, job, payload, { now }) {
+    await abandonCluster(trx, job, { status: payload.previousStatus }, now());
+  },
+};
