@@ -152,7 +152,12 @@ export const Errors = {
     'The ciphertext cannot be decrypted with this key and context.',
     'KMS',
   ),
-  DIGEST_MISMATCH: def(400, '0307', 'plain_text does not end with the digest of the data key.', 'KMS'),
+  DIGEST_MISMATCH: def(
+    400,
+    '0307',
+    'plain_text does not end with the digest of the data key (SHA-256 under an AES_256 master key, SM3 under an SM4 one).',
+    'KMS',
+  ),
   KEY_SPEC_UNSUPPORTED: def(400, '0308', 'The key spec is not supported.', 'KMS'),
   KEY_QUOTA_EXCEEDED: def(
     400,

@@ -190,6 +190,7 @@ for (const store of stores()) {
         assert.equal(info.body.master_key_id, keyId);
         const list = await ts.callAs(USERS.auditor, 'GET', `/v1.0/${p1}/clusters`);
         assert.equal(list.status, 200, list.text);
+        assert.equal((await ts.callAs(USERS.auditor, 'GET', `/v2/${p1}/clusters`)).status, 200);
         // Both projects of the account are the auditor's.
         assert.equal((await ts.callAs(USERS.auditor, 'GET', `/v1.0/${p2}/clusters`)).status, 200);
         const refusals: [string, string, unknown, string, string][] = [
@@ -209,6 +210,14 @@ for (const store of stores()) {
             'DWS.0202',
           ],
           ['DELETE', `/v1.0/${p1}/clusters/${clusterId}`, undefined, 'dws:openAPICluster:delete', 'DWS.0202'],
+          ['DELETE', `/v2/${p1}/clusters/${clusterId}`, undefined, 'dws:openAPICluster:delete', 'DWS.0202'],
+          [
+            'POST',
+            `/v1.0/${p1}/clusters`,
+            { cluster: { name: 'auditor-v1' } },
+            'dws:openAPICluster:create',
+            'DWS.0202',
+          ],
           ['GET', `/v1.0/${p1}/job/${jobId}`, undefined, 'dws:service:listJobDetail', 'DWS.0202'],
           ['GET', `/v1/${p1}/audit-events`, undefined, 'dws:audit:list', 'DWS.0202'],
           ['POST', `/v1.0/${p1}/kms/list-keys`, {}, 'kms:cmk:list', 'KMS.0202'],

@@ -53,7 +53,12 @@ export const CreateDataKeyBody = Type.Object({
 export type CreateDataKeyBody = Static<typeof CreateDataKeyBody>;
 export const EncryptDataKeyBody = Type.Object({
   key_id: Uuid,
-  plain_text: Hex(2 * (1024 + 32)),
+  plain_text: Type.String({
+    pattern: '^([0-9a-fA-F]{2})+$',
+    maxLength: 2 * (1024 + 32),
+    description:
+      'Hex of the data key followed by its 32-byte digest: SHA-256 of the data key under an AES_256 master key, SM3 under an SM4 master key.',
+  }),
   datakey_plain_length: IntegerLike(1, 1024),
   additional_authenticated_data: Aad,
   sequence: Sequence,
