@@ -4,7 +4,7 @@
  */
 export type { ErrorBody as ApiErrorBody } from '../../../src/api/common-schemas.js';
 export type {
-  ClusterInfo as ClusterDetail,
+  ClusterDetail,
   ClusterInfo as ClusterSummary,
   ClusterList,
   CreateClusterBody,
