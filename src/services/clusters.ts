@@ -50,8 +50,8 @@ const DEK_BYTES = 32;
 export interface ClusterTimings {
   encryptJobMs: number;
   clusterCreateMs: number;
-  /** How long a v2 deletion job takes before the cluster is gone. */
-  clusterDeleteMs: number;
+  /** How long a v2 deletion job takes before the cluster is gone (default 0). */
+  clusterDeleteMs?: number;
   /** Unfinished jobs the whole store may hold (DWS_MAX_ACTIVE_JOBS: 503 beyond). */
   maxActiveJobs: number;
   /** Per-project quotas of nodes and unfinished jobs (default DEFAULT_PROJECT_QUOTAS). */
@@ -83,10 +83,7 @@ export interface RotateResult {
 }
 
 /** A cluster and its unfinished job (kind and progress), if it has one. */
-export interface ClusterState {
-  row: ClusterRow;
-  activity?: { name: JobName; progress: number };
-}
+export type ClusterState = ClusterRow & { activity?: { name: JobName; progress: number } };
 
 /** Who started a job, kept in its payload: its completion is audited in their name. */
 function requestedBy(actor: Actor): JobPayloads['encryptCluster']['requestedBy'] {
@@ -263,7 +260,7 @@ export class ClusterService {
     const byCluster = new Map(jobs.map((j) => [j.cluster_id, { name: j.name, progress: j.progress }]));
     return rows.map((row) => {
       const activity = byCluster.get(row.id);
-      return activity ? { row, activity } : { row };
+      return activity ? { ...row, activity } : row;
     });
   }
 
@@ -285,7 +282,7 @@ export class ClusterService {
           'The cluster is being created; delete it once it is AVAILABLE.',
         );
       await this.assertJobCapacity(trx, actor.projectId);
-      const job = this.newJob(actor, clusterId, 'deleteCluster', this.timings.clusterDeleteMs, {
+      const job = this.newJob(actor, clusterId, 'deleteCluster', this.timings.clusterDeleteMs ?? 0, {
         previousStatus,
         requestedBy: requestedBy(actor),
       });

@@ -110,7 +110,6 @@ describe('two instances on one PostgreSQL database', { skip: postgresSkip() }, (
     const clusters = new ClusterService(a.server.database, keys, rootKey, {
       encryptJobMs: 0,
       clusterCreateMs: 0,
-      clusterDeleteMs: 0,
       maxActiveJobs: 10_000,
     });
     // Its clock runs two minutes ahead (its due dates and progress; its leases are timed by the database).

@@ -207,7 +207,7 @@ export const dwsRoutes: FastifyPluginAsyncTypebox<DwsRoutesOptions> = async (app
     },
     async (request) => {
       const states = await clusters.listClusters(actorOf(request), request.query.enterprise_project_id);
-      return { clusters: states.map((c) => clusterView(c.row, c.activity)), count: states.length };
+      return { clusters: states.map((c) => clusterView(c, c.activity)), count: states.length };
     },
   );
 
@@ -225,7 +225,7 @@ export const dwsRoutes: FastifyPluginAsyncTypebox<DwsRoutesOptions> = async (app
     },
     async (request) => {
       const states = await clusters.listClusters(actorOf(request), request.query.enterprise_project_id);
-      return { clusters: states.map((c) => clusterView(c.row, c.activity)), count: states.length };
+      return { clusters: states.map((c) => clusterView(c, c.activity)), count: states.length };
     },
   );
 
@@ -265,8 +265,8 @@ export const dwsRoutes: FastifyPluginAsyncTypebox<DwsRoutesOptions> = async (app
       },
     },
     async (request) => {
-      const { row, activity } = await clusters.showCluster(actorOf(request), request.params.cluster_id);
-      return { cluster: clusterDetailView(row, activity) };
+      const cluster = await clusters.showCluster(actorOf(request), request.params.cluster_id);
+      return { cluster: clusterDetailView(cluster, cluster.activity) };
     },
   );
 
