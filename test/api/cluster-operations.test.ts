@@ -113,6 +113,24 @@ for (const store of stores()) {
       assert.equal(dup.body.error_code, 'DWS.0303');
     });
 
+    test('X-Client-Token: a retried v1.0 create makes one cluster, a retried v2 delete one job', async () => {
+      const token = { headers: { 'X-Client-Token': 'v1-create-once' } };
+      const first = await ts.call('POST', `/v1.0/${p}/clusters`, v1Body('v1-once'), token);
+      assert.equal(first.status, 200, first.text);
+      const again = await ts.call('POST', `/v1.0/${p}/clusters`, v1Body('v1-once'), token);
+      assert.equal(again.status, 200, again.text);
+      assert.equal(again.headers.get('x-client-token-replayed'), 'true');
+      assert.deepEqual(again.body, first.body);
+      const id = first.body.cluster.id;
+      const delToken = { headers: { 'X-Client-Token': 'v2-delete-once' } };
+      const del = await ts.call('DELETE', `/v2/${p}/clusters/${id}`, undefined, delToken);
+      assert.equal(del.status, 202, del.text);
+      const delAgain = await ts.call('DELETE', `/v2/${p}/clusters/${id}`, undefined, delToken);
+      assert.equal(delAgain.status, 202, delAgain.text);
+      assert.deepEqual(delAgain.body, del.body, 'the same job');
+      assert.equal((await waitForJob(ts, del.body.job_id)).status, 'SUCCESS');
+    });
+
     test('POST /v1.0 validates like the v2 create', async () => {
       const missing = await ts.call('POST', `/v1.0/${p}/clusters`, { cluster: { name: 'v1-missing' } });
       assert.equal(missing.status, 400);

@@ -232,7 +232,7 @@ export const dwsRoutes: FastifyPluginAsyncTypebox<DwsRoutesOptions> = async (app
   app.post(
     '/v1.0/:project_id/clusters',
     {
-      config: { action: 'dws:openAPICluster:create' },
+      config: { action: 'dws:openAPICluster:create', idempotent: true },
       schema: {
         operationId: 'CreateClusterV1',
         tags: ['dws'],
@@ -294,7 +294,7 @@ export const dwsRoutes: FastifyPluginAsyncTypebox<DwsRoutesOptions> = async (app
   app.delete(
     '/v2/:project_id/clusters/:cluster_id',
     {
-      config: { action: 'dws:openAPICluster:delete' },
+      config: { action: 'dws:openAPICluster:delete', idempotent: true },
       schema: {
         operationId: 'DeleteDwsCluster',
         tags: ['dws'],
