@@ -12,7 +12,7 @@ import { errorResponses, ProjectParams } from '../common-schemas.js';
 import { declareSurface } from '../errors.js';
 import { requestIds } from '../request-log.js';
 import { AuditEventList, AuditQuery, TokenRequestBody, TokenResponse } from './schemas.js';
-import { auditPageView, tokenView } from './views.js';
+import { auditPageView, passwordAuthInput, tokenView } from './views.js';
 
 export interface IamRoutesOptions {
   iam: IamService;
@@ -38,29 +38,7 @@ export const iamRoutes: FastifyPluginAsyncTypebox<IamRoutesOptions> = async (
       },
     },
     async (request, reply) => {
-      const { identity, scope } = request.body.auth;
-      const { user } = identity.password;
-      const issued = await iam.issueToken(
-        {
-          methods: identity.methods,
-          user: {
-            password: user.password,
-            ...(user.id !== undefined ? { id: user.id } : {}),
-            ...(user.name !== undefined ? { name: user.name } : {}),
-            ...(user.domain?.id !== undefined ? { domainId: user.domain.id } : {}),
-            ...(user.domain?.name !== undefined ? { domainName: user.domain.name } : {}),
-          },
-          ...(scope?.project
-            ? {
-                scope: {
-                  ...(scope.project.id !== undefined ? { projectId: scope.project.id } : {}),
-                  ...(scope.project.name !== undefined ? { projectName: scope.project.name } : {}),
-                },
-              }
-            : {}),
-        },
-        requestIds(request),
-      );
+      const issued = await iam.issueToken(passwordAuthInput(request.body), requestIds(request));
       reply.code(201).header('X-Subject-Token', issued.token);
       return tokenView(issued);
     },

@@ -1,11 +1,34 @@
-/** Service results to wire bodies of the IAM surface. */
-import type { Static } from '@sinclair/typebox';
+/** The IAM surface's wire bodies to service inputs, and service results to wire bodies. */
 import { formatIamTime, formatIsoTime } from '../../domain/time.js';
 import type { AuditPage } from '../../services/audit.js';
-import type { IssuedToken } from '../../services/iam.js';
-import type { AuditEventList, TokenResponse } from './schemas.js';
+import type { IssuedToken, PasswordAuthInput } from '../../services/iam.js';
+import type { AuditEventList, TokenRequestBody, TokenResponse } from './schemas.js';
 
-export function tokenView(issued: IssuedToken): Static<typeof TokenResponse> {
+/** The Keystone v3 password-method request as token issue reads it. */
+export function passwordAuthInput({ auth }: TokenRequestBody): PasswordAuthInput {
+  const { user } = auth.identity.password;
+  const project = auth.scope?.project;
+  return {
+    methods: auth.identity.methods,
+    user: {
+      password: user.password,
+      ...(user.id !== undefined ? { id: user.id } : {}),
+      ...(user.name !== undefined ? { name: user.name } : {}),
+      ...(user.domain?.id !== undefined ? { domainId: user.domain.id } : {}),
+      ...(user.domain?.name !== undefined ? { domainName: user.domain.name } : {}),
+    },
+    ...(project
+      ? {
+          scope: {
+            ...(project.id !== undefined ? { projectId: project.id } : {}),
+            ...(project.name !== undefined ? { projectName: project.name } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+export function tokenView(issued: IssuedToken): TokenResponse {
   const domain = { id: issued.account.domainId, name: issued.account.name };
   return {
     token: {
@@ -20,7 +43,7 @@ export function tokenView(issued: IssuedToken): Static<typeof TokenResponse> {
   };
 }
 
-export function auditPageView(page: AuditPage): Static<typeof AuditEventList> {
+export function auditPageView(page: AuditPage): AuditEventList {
   return {
     events: page.events.map((e) => ({
       id: e.id,

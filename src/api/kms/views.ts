@@ -1,11 +1,10 @@
 /** Rows to wire bodies of the KMS surface (the official API reports every field as a string). */
-import type { Static } from '@sinclair/typebox';
 import type { KmsKeyRow } from '../../store/schema.js';
 import type { KeyDetails } from './schemas.js';
 
 export const KMS_REALM = 'dws-encryption';
 
-export function keyDetailsView(row: KmsKeyRow): Static<typeof KeyDetails> {
+export function keyDetailsView(row: KmsKeyRow): KeyDetails {
   return {
     key_id: row.id,
     domain_id: row.domain_id,
