@@ -3,7 +3,7 @@
  * until the job removes it with its data keys. Given up, the cluster gets back the status it had.
  */
 import { type Static, Type } from '@sinclair/typebox';
-import { recordAudit } from '../services/audit.js';
+import { auditDeletion } from '../services/clusters.js';
 import { abandonCluster, type JobKind, requester } from './kind.js';
 
 export const DeleteClusterPayload = Type.Object({
@@ -36,18 +36,9 @@ export const deleteClusterKind: JobKind<'deleteCluster'> = {
     const now = clock();
     // Removing what is already gone (a v1 deletion meanwhile) is still a success.
     await clusters.removeCluster(trx, job.project_id, job.cluster_id);
-    await recordAudit(
-      trx,
-      requester(job, payload.requestedBy),
-      {
-        action: 'dws:openAPICluster:delete',
-        resourceType: 'cluster',
-        resourceId: job.cluster_id,
-        result: 'success',
-        detail: { job_id: job.id },
-      },
-      now,
-    );
+    await auditDeletion(trx, requester(job, payload.requestedBy), job.cluster_id, 'success', now, {
+      job_id: job.id,
+    });
     return undefined;
   },
 

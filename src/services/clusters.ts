@@ -95,6 +95,29 @@ function requestedBy(actor: Actor): JobPayloads['encryptCluster']['requestedBy']
   };
 }
 
+/** The audit record of a cluster deletion (v1 at once, v2 when its job is accepted and when it ends). */
+export async function auditDeletion(
+  trx: Db,
+  actor: Actor,
+  clusterId: string,
+  result: 'accepted' | 'success',
+  now: number,
+  detail?: Record<string, unknown>,
+): Promise<void> {
+  await recordAudit(
+    trx,
+    actor,
+    {
+      action: 'dws:openAPICluster:delete',
+      resourceType: 'cluster',
+      resourceId: clusterId,
+      result,
+      ...(detail ? { detail } : {}),
+    },
+    now,
+  );
+}
+
 export function clusterFacts(row: ClusterRow): ClusterFacts {
   return {
     status: row.status,
@@ -288,18 +311,7 @@ export class ClusterService {
       });
       await insertJob(trx, job);
       await updateCluster(trx, actor.projectId, clusterId, { status: 'DELETING', updated_at: now });
-      await recordAudit(
-        trx,
-        actor,
-        {
-          action: 'dws:openAPICluster:delete',
-          resourceType: 'cluster',
-          resourceId: clusterId,
-          result: 'accepted',
-          detail: { job_id: job.id },
-        },
-        now,
-      );
+      await auditDeletion(trx, actor, clusterId, 'accepted', now, { job_id: job.id });
       return job.id;
     });
   }
@@ -316,17 +328,7 @@ export class ClusterService {
       const row = await this.lockCluster(trx, actor.projectId, clusterId);
       assertCanDelete(clusterFacts(row));
       await this.removeCluster(trx, actor.projectId, clusterId);
-      await recordAudit(
-        trx,
-        actor,
-        {
-          action: 'dws:openAPICluster:delete',
-          resourceType: 'cluster',
-          resourceId: clusterId,
-          result: 'success',
-        },
-        now,
-      );
+      await auditDeletion(trx, actor, clusterId, 'success', now);
     });
   }
 

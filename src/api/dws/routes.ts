@@ -193,41 +193,29 @@ export const dwsRoutes: FastifyPluginAsyncTypebox<DwsRoutesOptions> = async (app
     },
   );
 
-  app.get(
-    '/v1.0/:project_id/clusters',
-    {
-      config: { action: 'dws:openAPICluster:list' },
-      schema: {
-        operationId: 'ListClusters',
-        tags: ['dws'],
-        params: ProjectParams,
-        querystring: ClusterListQuery,
-        response: { 200: ClusterList, ...errorResponses() },
+  // ListClusters (v1.0) and ShowClusters (v2): one list, two paths of the reference.
+  for (const [path, operationId] of [
+    ['/v1.0/:project_id/clusters', 'ListClusters'],
+    ['/v2/:project_id/clusters', 'ShowClusters'],
+  ] as const) {
+    app.get(
+      path,
+      {
+        config: { action: 'dws:openAPICluster:list' },
+        schema: {
+          operationId,
+          tags: ['dws'],
+          params: ProjectParams,
+          querystring: ClusterListQuery,
+          response: { 200: ClusterList, ...errorResponses() },
+        },
       },
-    },
-    async (request) => {
-      const states = await clusters.listClusters(actorOf(request), request.query.enterprise_project_id);
-      return { clusters: states.map((c) => clusterView(c, c.activity)), count: states.length };
-    },
-  );
-
-  app.get(
-    '/v2/:project_id/clusters',
-    {
-      config: { action: 'dws:openAPICluster:list' },
-      schema: {
-        operationId: 'ShowClusters',
-        tags: ['dws'],
-        params: ProjectParams,
-        querystring: ClusterListQuery,
-        response: { 200: ClusterList, ...errorResponses() },
+      async (request) => {
+        const states = await clusters.listClusters(actorOf(request), request.query.enterprise_project_id);
+        return { clusters: states.map((c) => clusterView(c, c.activity)), count: states.length };
       },
-    },
-    async (request) => {
-      const states = await clusters.listClusters(actorOf(request), request.query.enterprise_project_id);
-      return { clusters: states.map((c) => clusterView(c, c.activity)), count: states.length };
-    },
-  );
+    );
+  }
 
   app.post(
     '/v1.0/:project_id/clusters',

@@ -58,12 +58,14 @@ const Tag = Type.Object({
   value: Type.String({ maxLength: 255 }),
 });
 
+const ClusterName = Type.String({
+  pattern: '^[A-Za-z][A-Za-z0-9_-]{3,63}$',
+  description: '4-64 characters: a letter, then letters, digits, - or _',
+});
+
 export const CreateClusterBody = Type.Object({
   cluster: Type.Object({
-    name: Type.String({
-      pattern: '^[A-Za-z][A-Za-z0-9_-]{3,63}$',
-      description: '4-64 characters: a letter, then letters, digits, - or _',
-    }),
+    name: ClusterName,
     flavor: Type.String({ minLength: 1, maxLength: 64 }),
     num_node: Type.Integer({ minimum: 1, maximum: 256 }),
     num_cn: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
@@ -96,10 +98,7 @@ export type CreateClusterBody = Static<typeof CreateClusterBody>;
 /** POST /v1.0/{project_id}/clusters: the official `CreateClusterInfo` model. */
 export const CreateClusterV1Body = Type.Object({
   cluster: Type.Object({
-    name: Type.String({
-      pattern: '^[A-Za-z][A-Za-z0-9_-]{3,63}$',
-      description: '4-64 characters: a letter, then letters, digits, - or _',
-    }),
+    name: ClusterName,
     node_type: Type.String({ minLength: 1, maxLength: 64 }),
     number_of_node: Type.Integer({ minimum: 3, maximum: 256 }),
     subnet_id: Type.String({ minLength: 1, maxLength: 64 }),
