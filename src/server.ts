@@ -318,7 +318,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     keys,
     clusters,
     faults: new FaultRules(),
-    onStateReplaced: () => identities.cache.clear(),
+    onStateReplaced: () => {
+      identities.cache.clear();
+      iam.clearLockouts();
+    },
     pollJobs: () => runner.poll(),
     domainOf: (projectId) =>
       projectId === bootstrap?.projectId

@@ -44,6 +44,12 @@ export class LoginLockout {
 
   constructor(readonly policy: LockoutPolicy = DEFAULT_LOCKOUT_POLICY) {}
 
+  /** Forgets every failure and lock (the emulator's reset: a clean state). */
+  clear(): void {
+    this.users.clear();
+    this.unknownNames.clear();
+  }
+
   /** Whether a password may be checked now; when allowed, `finish` must follow. */
   begin(key: LockoutKey, now: number): AttemptVerdict {
     const state = this.state(key);

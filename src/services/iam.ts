@@ -51,6 +51,12 @@ export class IamService {
   private readonly now: () => number;
   private readonly tokenTtlMs: number;
   private readonly lockout: LoginLockout;
+
+  /** Forgets login failures and locks (the emulator's reset). */
+  clearLockouts(): void {
+    this.lockout.clear();
+  }
+
   /** Password checks run so far (each one scrypt): what a guessing client costs this instance. */
   passwordChecks = 0;
 

@@ -255,18 +255,13 @@ describe('the /_dws/ control API', () => {
     );
   });
 
-  test('reset forgets issued tokens; the identities stay and issue new ones', async () => {
-    const issue = () =>
+  test('reset forgets issued tokens and login lockouts; the identities stay and issue new ones', async () => {
+    const issue = (password = 'tester-Passw0rd!') =>
       fetch(`${dws.endpoint}/v3/auth/tokens`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify(
-          passwordAuthBody({
-            user: 'tester',
-            password: 'tester-Passw0rd!',
-            domainName: 'acme',
-            projectId: 'ab'.repeat(16),
-          }),
+          passwordAuthBody({ user: 'tester', password, domainName: 'acme', projectId: 'ab'.repeat(16) }),
         ),
       });
     const list = (token: string) =>
@@ -275,6 +270,9 @@ describe('the /_dws/ control API', () => {
     assert.equal(first.status, 201);
     const token = first.headers.get('x-subject-token')!;
     assert.equal((await list(token)).status, 200);
+    // Wrong passwords until the user is locked out (DWS_LOGIN_MAX_FAILURES, 5 by default).
+    for (let i = 0; i < 5; i++) await issue('wrong-password');
+    assert.equal((await issue()).status, 429);
     assert.equal((await call(dws, 'POST', '/_dws/reset', {}, tester)).status, 200);
     assert.equal((await list(token)).status, 401);
     const second = await issue();
