@@ -36,6 +36,7 @@ import {
   type ImageConfig,
   imageConfig,
   imageSize,
+  killProcessesInRootfs,
   processesInRootfs,
   resolveImageUser,
   run,
@@ -69,7 +70,9 @@ const started: Container[] = [];
 before(async () => {
   assert.equal(process.getuid?.(), 0, 'the image test needs root (podman build, chroot and namespaces)');
   assert.ok(commandExists('podman'), 'podman is needed: apt-get install podman');
-  work = mkdtempSync(join(tmpdir(), 'dws-image-test-'));
+  removeEarlierRuns();
+  // The folder names this process, so that a later run can tell a crashed run's leftovers from a live one.
+  work = mkdtempSync(join(tmpdir(), `dws-image-test-${process.pid}-`));
   rootfs = join(work, 'rootfs');
 });
 
@@ -83,6 +86,21 @@ after(async () => {
   }
   if (timings.length > 0) log(`durations: ${timings.join('; ')}`);
 });
+
+/**
+ * A run that was killed before its clean-up left its folder and possibly a running service (its uid
+ * change cleared the parent-death signal): both go, when the process that made them is gone.
+ */
+function removeEarlierRuns(): void {
+  for (const name of readdirSync(tmpdir())) {
+    const owner = /^dws-image-test-(\d+)-/.exec(name)?.[1];
+    if (!owner || existsSync(`/proc/${owner}`)) continue;
+    const dir = join(tmpdir(), name);
+    killProcessesInRootfs(join(dir, 'rootfs'));
+    if (!readFileSync('/proc/self/mountinfo', 'utf8').includes(dir))
+      rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 async function chooseBase(): Promise<{ base: string; standIn: boolean }> {
   if (process.env.DWS_IMAGE_BASE) return { base: process.env.DWS_IMAGE_BASE, standIn: false };
@@ -108,6 +126,10 @@ test('the Dockerfile builds (multi-stage, on the chosen base)', async () => {
   const previous = await run('podman', ['image', 'inspect', '--format', '{{.Id}}', IMAGE], {
     allowFailure: true,
   });
+  // Kept after the run (the error shows its tail): the whole build output of the last run.
+  mkdirSync(CACHE_DIR, { recursive: true });
+  const logFile = join(CACHE_DIR, 'image-test-build.log');
+  writeFileSync(logFile, '');
   const buildArgs = ['--build-arg', `BASE=${base}`];
   let mirror: BinaryMirror | undefined;
   // On the stand-in, better-sqlite3's prebuilt binary comes from this machine (GitHub is out of reach);
@@ -118,10 +140,6 @@ test('the Dockerfile builds (multi-stage, on the chosen base)', async () => {
     mirror = await startBinaryMirror(ROOT, work);
     buildArgs.push('--build-arg', `BETTER_SQLITE3_BINARY_HOST=${mirror.url}`);
   }
-  // Kept after the run (the error shows its tail): the whole build output of the last run.
-  mkdirSync(CACHE_DIR, { recursive: true });
-  const logFile = join(CACHE_DIR, 'image-test-build.log');
-  writeFileSync(logFile, '');
   try {
     // --format docker keeps HEALTHCHECK (the OCI image format has no such field); --isolation chroot is
     // what podman can do in this sandbox (and works everywhere). --layers=false: no intermediate images
@@ -454,13 +472,19 @@ async function startInRootfs(extraEnv: Record<string, string>): Promise<Containe
       // The entrypoint is PID 1 of its namespace, the one child of unshare: SIGTERM it as an engine would.
       const children = readChildren(proc.pid);
       for (const pid of children) process.kill(pid, 'SIGTERM');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), STOP_TIMEOUT_MS);
+      const timer = setTimeout(() => {
+        killProcessesInRootfs(rootfs);
+        proc.kill('SIGKILL');
+      }, STOP_TIMEOUT_MS);
       const code = await exit;
       clearTimeout(timer);
       return code;
     },
     async remove() {
-      if (!exited) proc.kill('SIGKILL'); // --kill-child takes the whole PID namespace with it
+      // The entrypoint changed its uid, which clears the parent-death signal unshare's --kill-child set:
+      // every process inside the file system is killed by hand, then unshare.
+      killProcessesInRootfs(rootfs);
+      if (!exited) proc.kill('SIGKILL');
       await exit;
     },
   };

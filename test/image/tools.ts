@@ -353,9 +353,14 @@ export function spawnInRootfs(options: {
     'exec chroot --userspec="$userspec" "$root" "$@"',
   ].join('\n');
   const envArgs = Object.entries(options.env).map(([k, v]) => `${k}=${v}`);
+  // setpriv --pdeathsig: should this test process die without cleaning up, unshare dies with it, and
+  // --kill-child takes the namespace's processes (and so its mounts) along.
   return spawn(
-    'unshare',
+    'setpriv',
     [
+      '--pdeathsig',
+      'SIGKILL',
+      'unshare',
       '--mount',
       '--pid',
       '--fork',
@@ -401,4 +406,16 @@ export function processesInRootfs(
     }
   }
   return found;
+}
+
+/** SIGKILL to every process whose root is `rootfs` (a service left running, a health check). */
+export function killProcessesInRootfs(rootfs: string): void {
+  if (!existsSync(rootfs)) return;
+  for (const { pid } of processesInRootfs(rootfs)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
 }
