@@ -11,7 +11,7 @@ import { actorOf } from '../auth.js';
 import { errorResponses, ProjectParams } from '../common-schemas.js';
 import { declareSurface } from '../errors.js';
 import { requestIds } from '../request-log.js';
-import { AuditEventList, AuditQuery, TokenRequestBody, TokenResponse } from './schemas.js';
+import { AuditEventList, AuditQuery, TokenRequestBody, TokenResponse, TokenRevoked } from './schemas.js';
 import { auditPageView, passwordAuthInput, tokenView } from './views.js';
 
 export interface IamRoutesOptions {
@@ -53,7 +53,7 @@ export const iamRoutes: FastifyPluginAsyncTypebox<IamRoutesOptions> = async (
       schema: {
         operationId: 'KeystoneRevokeToken',
         tags: ['iam'],
-        response: { ...errorResponses() },
+        response: { 204: TokenRevoked, ...errorResponses() },
       },
     },
     async (request, reply) => {
@@ -67,7 +67,7 @@ export const iamRoutes: FastifyPluginAsyncTypebox<IamRoutesOptions> = async (
         );
       }
       await identities.revokeToken(callerToken, subjectToken);
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 

@@ -86,3 +86,6 @@ export const AuditEventList = Type.Object({
   next_marker: NullableString,
 });
 export type AuditEventList = Static<typeof AuditEventList>;
+
+/** Keystone's revocation answers 204 without a body. */
+export const TokenRevoked = Type.Null({ description: 'The token is revoked; no body.' });
