@@ -3,7 +3,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { systemActor } from '../services/actor.js';
 import { recordAudit } from '../services/audit.js';
 import { updateCluster } from '../store/clusters.js';
-import { abandonCluster, type JobKind } from './kind.js';
+import { clusterJobKind } from './kind.js';
 
 export const CreateClusterPayload = Type.Object({});
 
@@ -13,10 +13,9 @@ declare module '../store/schema.js' {
   }
 }
 
-export const createClusterKind: JobKind<'createCluster'> = {
-  name: 'createCluster',
-  payload: CreateClusterPayload,
+export const createClusterKind = clusterJobKind('createCluster', CreateClusterPayload, {
   clusterTask: 'CREATING',
+  restore: () => ({ status: 'UNAVAILABLE' }),
   failurePrefix: 'CreateCluster-fail',
 
   async complete(trx, job, _payload, { now: clock }) {
@@ -36,8 +35,4 @@ export const createClusterKind: JobKind<'createCluster'> = {
     );
     return undefined;
   },
-
-  async abandon(trx, job, _payload, { now }) {
-    await abandonCluster(trx, job, { status: 'UNAVAILABLE' }, now());
-  },
-};
+});

@@ -4,7 +4,7 @@
  */
 import { type Static, Type } from '@sinclair/typebox';
 import { auditDeletion } from '../services/clusters.js';
-import { abandonCluster, type JobKind, requester } from './kind.js';
+import { clusterJobKind, RequestedBy, requester } from './kind.js';
 
 export const DeleteClusterPayload = Type.Object({
   previousStatus: Type.Union([
@@ -12,12 +12,7 @@ export const DeleteClusterPayload = Type.Object({
     Type.Literal('AVAILABLE'),
     Type.Literal('UNAVAILABLE'),
   ]),
-  requestedBy: Type.Object({
-    domainId: Type.String(),
-    userName: Type.String(),
-    accessKey: Type.Optional(Type.String()),
-    requestId: Type.Optional(Type.String()),
-  }),
+  requestedBy: RequestedBy,
 });
 
 declare module '../store/schema.js' {
@@ -26,10 +21,9 @@ declare module '../store/schema.js' {
   }
 }
 
-export const deleteClusterKind: JobKind<'deleteCluster'> = {
-  name: 'deleteCluster',
-  payload: DeleteClusterPayload,
+export const deleteClusterKind = clusterJobKind('deleteCluster', DeleteClusterPayload, {
   clusterTask: 'DELETING',
+  restore: (payload) => ({ status: payload.previousStatus }),
   failurePrefix: 'DeleteCluster-fail',
 
   async complete(trx, job, payload, { clusters, now: clock }) {
@@ -41,8 +35,4 @@ export const deleteClusterKind: JobKind<'deleteCluster'> = {
     });
     return undefined;
   },
-
-  async abandon(trx, job, payload, { now }) {
-    await abandonCluster(trx, job, { status: payload.previousStatus }, now());
-  },
-};
+});

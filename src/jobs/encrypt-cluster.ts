@@ -8,17 +8,12 @@ import { assertMasterKeyFits, CRYPT_ALGORITHMS } from '../domain/clusters.js';
 import { ServiceError } from '../domain/errors.js';
 import { masterKeyFacts, recordConversion } from '../services/clusters.js';
 import { updateCluster } from '../store/clusters.js';
-import { abandonCluster, type JobKind, jobErrorCode, requester } from './kind.js';
+import { clusterJobKind, jobErrorCode, RequestedBy, requester } from './kind.js';
 
 export const EncryptClusterPayload = Type.Object({
   masterKeyId: Type.String(),
   cryptAlgorithm: Type.Union(CRYPT_ALGORITHMS.map((algorithm) => Type.Literal(algorithm))),
-  requestedBy: Type.Object({
-    domainId: Type.String(),
-    userName: Type.String(),
-    accessKey: Type.Optional(Type.String()),
-    requestId: Type.Optional(Type.String()),
-  }),
+  requestedBy: RequestedBy,
 });
 export type EncryptClusterPayload = Static<typeof EncryptClusterPayload>;
 
@@ -28,10 +23,9 @@ declare module '../store/schema.js' {
   }
 }
 
-export const encryptClusterKind: JobKind<'encryptCluster'> = {
-  name: 'encryptCluster',
-  payload: EncryptClusterPayload,
+export const encryptClusterKind = clusterJobKind('encryptCluster', EncryptClusterPayload, {
   clusterTask: 'ENCRYPTING',
+  restore: () => ({ encryption_state: 'plain' }),
   failurePrefix: 'EncryptCluster-fail',
 
   async complete(trx, job, payload, { clusters, keys, now: clock }) {
@@ -58,8 +52,4 @@ export const encryptClusterKind: JobKind<'encryptCluster'> = {
     await recordConversion(trx, actor, job.cluster_id, 'success', now, { job_id: job.id });
     return undefined;
   },
-
-  async abandon(trx, job, _payload, { now }) {
-    await abandonCluster(trx, job, { encryption_state: 'plain' }, now());
-  },
-};
+});

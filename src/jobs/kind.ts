@@ -2,7 +2,7 @@
  * What a job kind is. The runner owns leases, progress and the finishing transaction; a kind owns the
  * work inside that transaction. The kinds themselves are listed in kinds.ts.
  */
-import type { TSchema } from '@sinclair/typebox';
+import { type TSchema, Type } from '@sinclair/typebox';
 import { renderCode, type ServiceError } from '../domain/errors.js';
 import { type Actor, systemActor } from '../services/actor.js';
 import { recordAudit } from '../services/audit.js';
@@ -52,23 +52,47 @@ export function jobFailure(prefix: string, error: ServiceError): JobFailure {
   return { failedCode: `${prefix}:${code}`, failedDetail: `${code}:${error.message}` };
 }
 
+/** The payload field naming the user who started a job (the actor without its project, the job's). */
+export const RequestedBy = Type.Object({
+  domainId: Type.String(),
+  userName: Type.String(),
+  accessKey: Type.Optional(Type.String()),
+  requestId: Type.Optional(Type.String()),
+});
+
 /** The user who started a job, from the `requestedBy` its payload recorded: its completion is audited in their name. */
 export function requester(job: JobRow, requestedBy: Omit<Actor, 'projectId'>): Actor {
   return { ...requestedBy, projectId: job.project_id };
 }
 
-/** The usual `abandon`: puts the cluster back with `changes`, audited by the runner as a failed job. */
-export async function abandonCluster(
-  trx: Db,
-  job: JobRow,
-  changes: ClusterUpdate,
-  now: number,
-): Promise<void> {
-  await updateCluster(trx, job.project_id, job.cluster_id, { ...changes, updated_at: now });
-  await recordAudit(
-    trx,
-    systemActor(job.project_id),
-    { action: job.name, resourceType: 'job', resourceId: job.id, result: 'failure', detail: changes },
-    now,
-  );
+/**
+ * A kind that works on one cluster and, given up, gives the cluster back `restore(payload)` (the status
+ * or encryption state it had before the job), audited as a failed job; the runner then fails the job.
+ */
+export function clusterJobKind<N extends JobName>(
+  name: N,
+  payload: JobKind<N>['payload'],
+  kind: Pick<JobKind<N>, 'clusterTask' | 'failurePrefix' | 'complete'> & {
+    restore: (payload: JobPayloads[N]) => ClusterUpdate;
+  },
+): JobKind<N> {
+  const { clusterTask, failurePrefix, complete, restore } = kind;
+  return {
+    name,
+    payload,
+    clusterTask,
+    failurePrefix,
+    complete,
+    async abandon(trx, job, jobPayload, { now: clock }) {
+      const changes = restore(jobPayload);
+      const now = clock();
+      await updateCluster(trx, job.project_id, job.cluster_id, { ...changes, updated_at: now });
+      await recordAudit(
+        trx,
+        systemActor(job.project_id),
+        { action: job.name, resourceType: 'job', resourceId: job.id, result: 'failure', detail: changes },
+        now,
+      );
+    },
+  };
 }

@@ -1,6 +1,7 @@
 /**
  * The table of job kinds. A new kind is one file under src/jobs/ (its payload schema and `JobPayloads`
- * entry, its `complete` and `abandon`; see encrypt-cluster.ts) and one line in `JOB_KINDS`.
+ * entry, its `complete` and what the cluster gets back when the job is given up; see encrypt-cluster.ts)
+ * and one line in `JOB_KINDS`.
  */
 import { Value } from '@sinclair/typebox/value';
 import type { JobName, JobPayloads, JobRow } from '../store/schema.js';
