@@ -54,6 +54,15 @@ export interface DemoResult {
   };
 }
 
+/** The demo's clusters: name suffix, version, guestAgent version, and what each one shows. */
+const DEMO_CLUSTERS = {
+  ready: ['ready', '9.1.0', '8.3.0.200', 'ready to encrypt'],
+  encrypted: ['aes', '9.1.0', '8.3.0.200', 'encrypted (generalCipher)'],
+  rotated: ['sm4', '8.2.1', '8.3.0.250', 'encrypted (SMcompatible), data key rotated'],
+  oldVersion: ['v7', '7.2.1', '8.3.0.200', 'refused: version below 8.0.0'],
+  oldGuestAgent: ['agent', '8.3.0', '8.3.0.100', 'refused: guestAgent below 8.3.0.200'],
+} as const satisfies Record<keyof DemoResult['clusters'], readonly [string, string, string, string]>;
+
 function clusterBody(name: string, version: string, guestAgent: string) {
   return {
     name,
@@ -102,21 +111,11 @@ export async function runDemo(client: DwsClient, output: Output): Promise<DemoRe
     const made: DemoCluster = { id: cluster.id, name, version, guestAgent, role };
     return made;
   };
-  const ready = await makeCluster('ready', '9.1.0', '8.3.0.200', 'ready to encrypt');
-  const encrypted = await makeCluster('aes', '9.1.0', '8.3.0.200', 'encrypted (generalCipher)');
-  const rotated = await makeCluster(
-    'sm4',
-    '8.2.1',
-    '8.3.0.250',
-    'encrypted (SMcompatible), data key rotated',
-  );
-  const oldVersion = await makeCluster('v7', '7.2.1', '8.3.0.200', 'refused: version below 8.0.0');
-  const oldGuestAgent = await makeCluster(
-    'agent',
-    '8.3.0',
-    '8.3.0.100',
-    'refused: guestAgent below 8.3.0.200',
-  );
+  const ready = await makeCluster(...DEMO_CLUSTERS.ready);
+  const encrypted = await makeCluster(...DEMO_CLUSTERS.encrypted);
+  const rotated = await makeCluster(...DEMO_CLUSTERS.rotated);
+  const oldVersion = await makeCluster(...DEMO_CLUSTERS.oldVersion);
+  const oldGuestAgent = await makeCluster(...DEMO_CLUSTERS.oldGuestAgent);
   for (const c of [ready, encrypted, rotated, oldVersion, oldGuestAgent]) await waitAvailable(client, c.id);
 
   // Both conversions run at once; the job runner carries them in parallel.
