@@ -49,7 +49,7 @@ function runOnce(dataDir: string, port = '0'): Promise<{ out: string; code: numb
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`no listening line: ${out}`));
-    }, 30_000);
+    }, 120_000);
     const collect = (chunk: Buffer) => {
       out += chunk;
       if (out.includes('dws-encryption listening')) {

@@ -171,7 +171,7 @@ describe('a malformed identities file stops the start', () => {
     const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       env: { ...process.env, ...setup.env },
       encoding: 'utf8',
-      timeout: 60_000,
+      timeout: 300_000,
     });
     assert.equal(result.status, 2, result.stderr);
     assert.match(result.stderr, /accounts\[0\]\.users\[1\]\.credentials\[0\]\.sk is required/);

@@ -20,7 +20,7 @@ test('the official SDK walkthrough runs end to end', async () => {
       HUAWEICLOUD_SDK_SK: ts.sk,
       HUAWEICLOUD_SDK_PROJECT_ID: ts.projectId,
     },
-    timeout: 60_000,
+    timeout: 300_000,
   });
   assert.match(stdout, /encrypt-info before: null/);
   assert.match(stdout, /job SUCCESS 100%/);

@@ -111,7 +111,7 @@ async function startOnce(dataDir: string, port: number, options: ChildOptions): 
     gone = true;
   });
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 120_000);
   for (;;) {
     if (gone) throw new Error(`the service exited while starting:\n${output}`);
     try {
@@ -157,7 +157,7 @@ export function openStoreReadOnly(dataDir: string): {
 }
 
 /** Polls a job through the API until it is final. */
-export async function waitForChildJob(child: ChildService, jobId: string, timeoutMs = 20_000): Promise<any> {
+export async function waitForChildJob(child: ChildService, jobId: string, timeoutMs = 120_000): Promise<any> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const res = await child.call('GET', `/v1.0/${child.projectId}/job/${jobId}`);

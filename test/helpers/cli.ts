@@ -54,7 +54,7 @@ export function spawnCli(args: string[], options: { env?: CliEnv; stdin?: string
     const child = execFile(
       process.execPath,
       ['--import', 'tsx', 'src/cli/main.ts', ...args],
-      { cwd: ROOT, env: { ...env, ...options.env } as NodeJS.ProcessEnv, timeout: 60_000 },
+      { cwd: ROOT, env: { ...env, ...options.env } as NodeJS.ProcessEnv, timeout: 300_000 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
         resolve({ code, stdout, stderr });

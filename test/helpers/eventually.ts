@@ -2,7 +2,7 @@
 export async function eventually(
   what: string,
   check: () => Promise<boolean>,
-  timeoutMs = 30_000,
+  timeoutMs = 120_000,
   intervalMs = 100,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;

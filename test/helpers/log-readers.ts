@@ -62,7 +62,7 @@ export async function runWithLogReader(reader: LogReader): Promise<void> {
     child.kill('SIGTERM');
     const code = await Promise.race([
       exited,
-      new Promise<'alive'>((resolve) => setTimeout(() => resolve('alive'), 30_000)),
+      new Promise<'alive'>((resolve) => setTimeout(() => resolve('alive'), 120_000)),
     ]);
     assert.notEqual(code, 'alive', 'the process ended after SIGTERM');
   } finally {

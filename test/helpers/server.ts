@@ -222,7 +222,7 @@ export function clusterBody(
 export async function waitForJob(
   ts: Pick<TestServer, 'call' | 'projectId'>,
   jobId: string,
-  timeoutMs = 15_000,
+  timeoutMs = 120_000,
 ): Promise<any> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -17,7 +17,7 @@ import { eventually } from '../helpers/eventually.js';
 import { type OwnPostgres, ownPostgresSkip, startOwnPostgres } from '../helpers/own-postgres.js';
 import { clusterBody, startTestServer, type TestServer } from '../helpers/server.js';
 
-describe('store refusals answer 503', { skip: ownPostgresSkip(), timeout: 180_000 }, () => {
+describe('store refusals answer 503', { skip: ownPostgresSkip() }, () => {
   let server: OwnPostgres;
   let admin: pg.Client;
   let ts: TestServer;

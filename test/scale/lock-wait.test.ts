@@ -17,7 +17,7 @@ import { eventually } from '../helpers/eventually.js';
 import { clusterBody, startTestServer, type TestServer } from '../helpers/server.js';
 import { createTestDatabase, postgresSkip, type TestDatabase } from '../helpers/stores.js';
 
-describe('a row lock held by a stuck session', { skip: postgresSkip(), timeout: 120_000 }, () => {
+describe('a row lock held by a stuck session', { skip: postgresSkip() }, () => {
   let database: TestDatabase;
   let ts: TestServer;
   let patient: TestServer;

@@ -68,8 +68,8 @@ describe('several service processes on one PostgreSQL database', { skip: postgre
     createInterface({ input: child.stderr! }).on('line', (line) => output.push(line));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`${name} did not start within 20 s:\n${output.join('\n')}`)),
-        20_000,
+        () => reject(new Error(`${name} did not start within 120 s:\n${output.join('\n')}`)),
+        120_000,
       );
       void exited.then((code) => {
         clearTimeout(timer);

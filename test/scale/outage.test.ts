@@ -18,7 +18,11 @@ import {
 } from '../helpers/stores.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+async function eventually<T>(
+  what: string,
+  fn: () => Promise<T | undefined>,
+  timeoutMs = 120_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await fn();
@@ -127,7 +131,7 @@ describe('PostgreSQL outage', { skip: postgresSkip() }, () => {
     await proxy.cut();
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     await proxy.restore();
-    const job = await waitForJob(ts, res.body.job_id, 20_000);
+    const job = await waitForJob(ts, res.body.job_id);
     assert.equal(job.status, 'SUCCESS', JSON.stringify(job));
     const direct = await openDatabase({ url: database.url, poolSize: 1 });
     try {
