@@ -68,6 +68,21 @@ export function deriveUserId(domainId: string, userName: string): string {
 
 type Json = Record<string, unknown>;
 
+// The fields each object of the document may have.
+const ACCOUNT_FIELDS = ['domain_id', 'name', 'projects', 'users', 'description'];
+const PROJECT_FIELDS = ['id', 'name', 'description'];
+const USER_FIELDS = [
+  'id',
+  'name',
+  'password',
+  'password_hash',
+  'credentials',
+  'allow',
+  'deny',
+  'description',
+];
+const CREDENTIAL_FIELDS = ['ak', 'sk', 'description'];
+
 class Checker {
   readonly issues: string[] = [];
 
@@ -86,6 +101,25 @@ class Checker {
     for (const key of Object.keys(value)) {
       if (!known.includes(key)) this.add(`${path}${path ? '.' : ''}${key} is not a known field`);
     }
+  }
+
+  /**
+   * Visits each item of `list` (the array at `listPath`) that is an object, once its keys are checked
+   * against `known`; an item that is not an object is reported.
+   */
+  objects(
+    list: unknown[] | undefined,
+    listPath: string,
+    known: readonly string[],
+    visit: (item: Json, path: string) => void,
+  ): void {
+    (list ?? []).forEach((raw, i) => {
+      const path = `${listPath}[${i}]`;
+      const item = this.object(raw, path);
+      if (!item) return;
+      this.fields(item, path, known);
+      visit(item, path);
+    });
   }
 
   array(value: Json, key: string, path: string, required: boolean): unknown[] | undefined {
@@ -193,7 +227,7 @@ export function validateIdentities(document: unknown): IdentitiesSpec {
   const root = c.object(document, 'the document');
   if (!root) throw new IdentitiesError(c.issues);
   c.fields(root, '', ['accounts', 'description']);
-  const accountList = c.array(root, 'accounts', '', true) ?? [];
+  const accountList = c.array(root, 'accounts', '', true);
 
   const domainIds = new Unique(c, 'domain_id');
   const accountNames = new Unique(c, 'name');
@@ -202,11 +236,7 @@ export function validateIdentities(document: unknown): IdentitiesSpec {
   const accessKeys = new Unique(c, 'access key (ak)');
   const accounts: AccountSpec[] = [];
 
-  accountList.forEach((rawAccount, a) => {
-    const path = `accounts[${a}]`;
-    const account = c.object(rawAccount, path);
-    if (!account) return;
-    c.fields(account, path, ['domain_id', 'name', 'projects', 'users', 'description']);
+  c.objects(accountList, 'accounts', ACCOUNT_FIELDS, (account, path) => {
     const domainId = c.string(account, 'domain_id', path, { required: true, test: hex32 });
     const accountName = c.string(account, 'name', path, { required: true, test: name });
     domainIds.check(domainId, `${path}.domain_id`);
@@ -218,11 +248,7 @@ export function validateIdentities(document: unknown): IdentitiesSpec {
     if (projectList !== undefined && projectList.length === 0) {
       c.add(`${path}.projects must list at least one project`);
     }
-    (projectList ?? []).forEach((rawProject, p) => {
-      const ppath = `${path}.projects[${p}]`;
-      const project = c.object(rawProject, ppath);
-      if (!project) return;
-      c.fields(project, ppath, ['id', 'name', 'description']);
+    c.objects(projectList, `${path}.projects`, PROJECT_FIELDS, (project, ppath) => {
       const id = c.string(project, 'id', ppath, { required: true, test: hex32 });
       const projectName = c.string(project, 'name', ppath, { required: true, test: name });
       projectIds.check(id, `${ppath}.id`);
@@ -232,20 +258,7 @@ export function validateIdentities(document: unknown): IdentitiesSpec {
 
     const users: UserSpec[] = [];
     const userNames = new Unique(c, 'user name');
-    (c.array(account, 'users', path, true) ?? []).forEach((rawUser, u) => {
-      const upath = `${path}.users[${u}]`;
-      const user = c.object(rawUser, upath);
-      if (!user) return;
-      c.fields(user, upath, [
-        'id',
-        'name',
-        'password',
-        'password_hash',
-        'credentials',
-        'allow',
-        'deny',
-        'description',
-      ]);
+    c.objects(c.array(account, 'users', path, true), `${path}.users`, USER_FIELDS, (user, upath) => {
       const userName = c.string(user, 'name', upath, { required: true, test: name });
       userNames.check(userName, `${upath}.name`);
       const givenId = c.string(user, 'id', upath, { required: false, test: hex32 });
@@ -262,11 +275,8 @@ export function validateIdentities(document: unknown): IdentitiesSpec {
         c.add(`${upath} has both password and password_hash; keep one`);
       }
       const credentials: CredentialSpec[] = [];
-      (c.array(user, 'credentials', upath, false) ?? []).forEach((rawCredential, k) => {
-        const kpath = `${upath}.credentials[${k}]`;
-        const credential = c.object(rawCredential, kpath);
-        if (!credential) return;
-        c.fields(credential, kpath, ['ak', 'sk', 'description']);
+      const credentialList = c.array(user, 'credentials', upath, false);
+      c.objects(credentialList, `${upath}.credentials`, CREDENTIAL_FIELDS, (credential, kpath) => {
         const ak = c.string(credential, 'ak', kpath, { required: true, test: accessKey });
         const sk = c.string(credential, 'sk', kpath, { required: true, test: secretKey });
         accessKeys.check(ak, `${kpath}.ak`);
