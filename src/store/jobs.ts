@@ -1,10 +1,10 @@
 /** Job queries, including the lease-based claim used by the job runner. */
 
-import { sql } from 'kysely';
+import { type ExpressionBuilder, type RawBuilder, sql } from 'kysely';
 import { ACTIVE_JOB_STATUSES, statusesLeadingTo } from '../domain/jobs.js';
 import { DB_NOW_MS } from './clock.js';
 import type { Db } from './database.js';
-import type { JobRow, JobTable } from './schema.js';
+import type { JobRow, JobTable, Schema } from './schema.js';
 
 export async function insertJob(db: Db, row: JobTable): Promise<void> {
   await db.insertInto('jobs').values(row).execute();
@@ -21,13 +21,34 @@ export async function findJob(db: Db, projectId: string, jobId: string): Promise
 
 const ACTIVE = ACTIVE_JOB_STATUSES;
 
+/** A time in a statement: this instance's milliseconds, or the database's own clock (`DB_NOW_MS`). */
+type StatementTime = number | RawBuilder<number>;
+
+/** A job that may be claimed at `now`: not final, and its lease free or expired. */
+function claimable(now: StatementTime) {
+  return (eb: ExpressionBuilder<Schema, 'jobs'>) =>
+    eb.and([
+      eb('status', 'in', ACTIVE),
+      eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', now)]),
+    ]);
+}
+
+/** What claiming a job changes: its lease (to `leaseExpiresAt`) and its count of attempts. */
+function claim(owner: string, leaseExpiresAt: StatementTime, now: number) {
+  return (eb: ExpressionBuilder<Schema, 'jobs'>) => ({
+    lease_owner: owner,
+    lease_expires_at: leaseExpiresAt,
+    attempts: eb('attempts', '+', 1),
+    updated_at: now,
+  });
+}
+
 /** Ids of jobs that are not final and whose lease is free or expired, oldest first. */
 export async function findClaimableJobIds(db: Db, now: number, limit: number): Promise<string[]> {
   const rows = await db
     .selectFrom('jobs')
     .select('id')
-    .where('status', 'in', ACTIVE)
-    .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', now)]))
+    .where(claimable(now))
     .orderBy('begin_at')
     .limit(limit)
     .execute();
@@ -49,15 +70,9 @@ export async function claimJob(
 ): Promise<JobRow | undefined> {
   return db
     .updateTable('jobs')
-    .set((eb) => ({
-      lease_owner: owner,
-      lease_expires_at: now + leaseMs,
-      attempts: eb('attempts', '+', 1),
-      updated_at: now,
-    }))
+    .set(claim(owner, now + leaseMs, now))
     .where('id', '=', jobId)
-    .where('status', 'in', ACTIVE)
-    .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', now)]))
+    .where(claimable(now))
     .returningAll()
     .executeTakeFirst();
 }
@@ -95,23 +110,13 @@ export async function claimJobs(
   // cannot take a lease early, nor give itself a longer one (see src/store/clock.ts).
   return db
     .updateTable('jobs')
-    .set((eb) => ({
-      lease_owner: owner,
-      lease_expires_at: sql<number>`${DB_NOW_MS} + ${leaseMs}`,
-      attempts: eb('attempts', '+', 1),
-      updated_at: now,
-    }))
+    .set(claim(owner, sql<number>`${DB_NOW_MS} + ${leaseMs}`, now))
     .where('id', 'in', (eb) => {
-      let candidates = eb
-        .selectFrom('jobs')
-        .select('id')
-        .where('status', 'in', ACTIVE)
-        .where((w) => w.or([w('lease_expires_at', 'is', null), w('lease_expires_at', '<', DB_NOW_MS)]));
+      let candidates = eb.selectFrom('jobs').select('id').where(claimable(DB_NOW_MS));
       if (exclude.length > 0) candidates = candidates.where('id', 'not in', [...exclude]);
       return candidates.orderBy('begin_at').limit(limit).forUpdate().skipLocked();
     })
-    .where('status', 'in', ACTIVE)
-    .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', DB_NOW_MS)]))
+    .where(claimable(DB_NOW_MS))
     .returningAll()
     .execute();
 }
