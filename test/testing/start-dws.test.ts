@@ -3,10 +3,12 @@
  * job faults, state round trip; and the /_dws/ control API over HTTP (permission, 404 when off, OpenAPI).
  */
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, beforeEach, describe, test } from 'node:test';
 import { BasicCredentials } from '@huaweicloud/huaweicloud-sdk-core';
 import { HcClient } from '@huaweicloud/huaweicloud-sdk-core/HcClient.js';
 import { DefaultHttpClient } from '@huaweicloud/huaweicloud-sdk-core/http/DefaultHttpClient.js';
@@ -177,6 +179,198 @@ describe('startDws', () => {
   });
 });
 
+describe('fault rules over HTTP: each field', () => {
+  let dws: Dws;
+  let ids: Awaited<ReturnType<Dws['seed']>>;
+  before(async () => {
+    dws = await startDws();
+  });
+  after(() => dws?.close());
+  beforeEach(async () => {
+    await dws.reset();
+    ids = await dws.seed(SEED);
+  });
+
+  const info = (cluster: string) => call(dws, 'GET', `/v1/${dws.projectId}/clusters/${cluster}/encrypt-info`);
+  const addRule = async (rule: Record<string, unknown>): Promise<string> => {
+    const added = await call(dws, 'POST', '/_dws/faults', rule);
+    assert.equal(added.status, 200, added.text);
+    return added.body.id;
+  };
+
+  test('latency_ms alone: the call is held, then answered normally, with X-Dws-Fault', async () => {
+    const id = await addRule({ operation: 'ShowClusterEncryptInfo', latency_ms: 300, count: 1 });
+    const started = performance.now();
+    const slow = await info(ids.clusters.c1!);
+    const waited = performance.now() - started;
+    assert.equal(slow.status, 200, slow.text);
+    assert.equal(slow.body.crypt_algorithm, 'generalCipher');
+    assert.equal(slow.headers.get('x-dws-fault'), id);
+    // A lower bound only: the rule held the answer at least this long (timers may fire a little early).
+    assert.ok(waited >= 290, `held ${waited} ms`);
+    const after = await info(ids.clusters.c1!);
+    assert.equal(after.headers.get('x-dws-fault'), null, 'count 1: used up');
+  });
+
+  test('latency_ms with an error: held, then the error', async () => {
+    const id = await addRule({
+      operation: 'ShowClusterEncryptInfo',
+      latency_ms: 200,
+      error: { status: 502 },
+    });
+    const started = performance.now();
+    const res = await info(ids.clusters.c1!);
+    assert.ok(performance.now() - started >= 190);
+    assert.equal(res.status, 502);
+    assert.deepEqual(res.body, { error_code: 'DWS.0500', error_msg: 'Internal server error.' });
+    assert.equal(res.headers.get('x-dws-fault'), id);
+  });
+
+  test('project_id: only calls on that project', async () => {
+    await addRule({ operation: '*', project_id: 'ee'.repeat(16), error: { status: 500 } });
+    assert.equal((await info(ids.clusters.c1!)).status, 200);
+    assert.equal((await call(dws, 'GET', `/v1.0/${dws.projectId}/clusters`)).status, 200);
+    const id = await addRule({ operation: '*', project_id: dws.projectId, error: { status: 500 } });
+    const faulted = await info(ids.clusters.c1!);
+    assert.equal(faulted.status, 500);
+    assert.equal(faulted.headers.get('x-dws-fault'), id);
+  });
+
+  test('cluster_id: only calls on that cluster', async () => {
+    const id = await addRule({ operation: '*', cluster_id: ids.clusters.c1, error: { status: 409 } });
+    const other = await info(ids.clusters.plain1!);
+    assert.equal(other.status, 200);
+    assert.equal(other.headers.get('x-dws-fault'), null);
+    assert.equal((await call(dws, 'GET', `/v1.0/${dws.projectId}/clusters`)).status, 200, 'no cluster');
+    const faulted = await info(ids.clusters.c1!);
+    assert.equal(faulted.status, 409);
+    assert.equal(faulted.body.error_code, 'DWS.0001');
+    assert.equal(faulted.headers.get('x-dws-fault'), id);
+  });
+
+  test('any operationId, on its own surface: a KMS operation answers a KMS code', async () => {
+    const id = await addRule({ operation: 'CreateKey', count: 1, error: { status: 503 } });
+    const refused = await call(dws, 'POST', `/v1.0/${dws.projectId}/kms/create-key`, { key_alias: 'f1' });
+    assert.equal(refused.status, 503);
+    assert.deepEqual(Object.keys(refused.body).sort(), ['error_code', 'error_msg']);
+    assert.equal(refused.body.error_code, 'KMS.0503');
+    assert.equal(refused.headers.get('x-dws-fault'), id);
+    const created = await call(dws, 'POST', `/v1.0/${dws.projectId}/kms/create-key`, { key_alias: 'f1' });
+    assert.equal(created.status, 200, 'the faulted call changed nothing');
+  });
+
+  test('"*": every operation, never the control API nor the public routes', async () => {
+    const id = await addRule({ operation: '*', error: { status: 500 } });
+    for (const [method, path, body] of [
+      ['GET', `/v1.0/${dws.projectId}/clusters`, undefined],
+      ['POST', `/v1/${dws.projectId}/clusters/${ids.clusters.c1}/rotate-key`, undefined],
+      ['POST', `/v1.0/${dws.projectId}/kms/list-keys`, {}],
+      ['GET', `/v1/${dws.projectId}/audit-events`, undefined],
+    ] as const) {
+      const res = await call(dws, method, path, body);
+      assert.equal(res.status, 500, `${method} ${path}`);
+      assert.equal(res.headers.get('x-dws-fault'), id);
+    }
+    assert.equal((await fetch(`${dws.endpoint}/healthz`)).status, 200);
+    const listed = await call(dws, 'GET', '/_dws/faults');
+    assert.equal(listed.status, 200);
+    assert.equal(listed.body.faults[0].hits, 4);
+  });
+
+  test('probability 0 never answers; a rule the SDK would not tell apart from the real answer otherwise', async () => {
+    await addRule({ operation: 'ShowClusterEncryptInfo', probability: 0, error: { status: 500 } });
+    for (let i = 0; i < 5; i++) assert.equal((await info(ids.clusters.c1!)).status, 200);
+    assert.equal((await call(dws, 'GET', '/_dws/faults')).body.faults[0].hits, 0);
+  });
+
+  test('a full reset clears the rules (HTTP and dws.reset()); a project reset keeps them', async () => {
+    await addRule({ operation: 'ListJobDetails', error: { status: 500 } });
+    const one = await call(dws, 'POST', '/_dws/reset', { project_id: dws.projectId });
+    assert.equal(one.status, 200, one.text);
+    assert.equal((await call(dws, 'GET', '/_dws/faults')).body.faults.length, 1);
+    assert.equal((await call(dws, 'POST', '/_dws/reset', {})).status, 200);
+    assert.deepEqual((await call(dws, 'GET', '/_dws/faults')).body.faults, []);
+    dws.faults.add({ operation: '*' });
+    await dws.reset();
+    assert.deepEqual(dws.faults.list(), []);
+    assert.equal((await call(dws, 'GET', `/v1.0/${dws.projectId}/clusters`)).status, 200);
+  });
+});
+
+describe('startDws options', () => {
+  test('port: listens where asked', async () => {
+    const port = await new Promise<number>((resolve, reject) => {
+      const probe = createServer();
+      probe.once('error', reject);
+      probe.listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as AddressInfo;
+        probe.close(() => resolve(port));
+      });
+    });
+    const dws = await startDws({ port });
+    try {
+      assert.equal(dws.endpoint, `http://127.0.0.1:${port}`);
+      assert.equal((await call(dws, 'GET', `/v1.0/${dws.projectId}/clusters`)).status, 200);
+    } finally {
+      await dws.close();
+    }
+  });
+
+  test('jobSeconds: a conversion lasts that long unless completeJobs() finishes it', async () => {
+    const dws = await startDws({ jobSeconds: 3600, seed: SEED });
+    try {
+      const started = await call(
+        dws,
+        'POST',
+        `/v2/${dws.projectId}/clusters/${dws.seeded!.clusters.plain1}/encrypt`,
+        {
+          encrypt: { master_key_id: dws.seeded!.keys.k1, crypt_algorithm: 'generalCipher' },
+        },
+      );
+      assert.equal(started.status, 200, started.text);
+      const running = await call(dws, 'GET', `/v1.0/${dws.projectId}/job/${started.body.job_id}`);
+      assert.ok(['INIT', 'RUNNING'].includes(running.body.status), running.text);
+      assert.match(running.body.progress, /^\d%$/, 'an hour-long job has barely started');
+      assert.deepEqual((await dws.completeJobs()).jobs, [{ job_id: started.body.job_id, status: 'SUCCESS' }]);
+      const done = await call(dws, 'GET', `/v1.0/${dws.projectId}/job/${started.body.job_id}`);
+      assert.equal(done.body.progress, '100%');
+    } finally {
+      await dws.close();
+    }
+  });
+
+  test('identities: a file path works like the object', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dws-identities-path-'));
+    const user = { ak: 'PATHUSERAK0000000001', sk: 'path-user-secret-key-00000000000000000001' };
+    const file = join(dir, 'identities.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        accounts: [
+          {
+            name: 'acme',
+            domain_id: 'cd'.repeat(16),
+            projects: [{ id: 'ab'.repeat(16), name: 'cn-north-4' }],
+            users: [{ name: 'lister', credentials: [user], allow: ['dws:openAPICluster:list'] }],
+          },
+        ],
+      }),
+    );
+    const dws = await startDws({ identities: file });
+    try {
+      assert.equal(
+        (await call(dws, 'GET', `/v1.0/${'ab'.repeat(16)}/clusters`, undefined, user)).status,
+        200,
+      );
+      const refused = await call(dws, 'POST', '/_dws/reset', {}, user);
+      assert.equal(refused.status, 403, 'an identities-file user without dws:emulator:*');
+    } finally {
+      await dws.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('the /_dws/ control API', () => {
   let dws: Dws;
   const reader = { ak: 'READERAK000000000001', sk: 'reader-secret-key-000000000000000000001' };
@@ -297,6 +491,14 @@ describe('the /_dws/ control API', () => {
     assert.match(wrong.body.canonical_request, new RegExp(`^GET\\n/v1.0/${dws.projectId}/clusters/\\n`));
     assert.match(wrong.body.string_to_sign, /^SDK-HMAC-SHA256\n\d{8}T\d{6}Z\n[0-9a-f]{64}$/);
     assert.ok(!wrong.text.includes(dws.sk));
+    // Nor anything derived from it: the signature the server expected (HMAC of its string to sign).
+    const expected = createHmac('sha256', dws.sk).update(wrong.body.string_to_sign).digest('hex');
+    assert.ok(!wrong.text.toLowerCase().includes(expected));
+    assert.ok(
+      !JSON.stringify([...wrong.headers])
+        .toLowerCase()
+        .includes(expected),
+    );
     const unknown = await call(dws, 'GET', `/v1.0/${dws.projectId}/clusters`, undefined, {
       ak: 'NOSUCHAK000000000001',
       sk: dws.sk,
