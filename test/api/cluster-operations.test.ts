@@ -79,6 +79,18 @@ function assertClusterDetail(c: any): void {
   assert.equal(c.elb, null);
 }
 
+/** The audit records of one cluster, oldest first: [action, result]. */
+async function auditOf(ts: TestServer, clusterId: string): Promise<[string, string][]> {
+  const res = await ts.call('GET', `/v1/${ts.projectId}/audit-events`, undefined, {
+    query: { limit: '1000' },
+  });
+  assert.equal(res.status, 200, res.text);
+  return res.body.events
+    .filter((e: { resource_id: string }) => e.resource_id === clusterId)
+    .reverse()
+    .map((e: { action: string; result: string }) => [e.action, e.result]);
+}
+
 for (const store of stores()) {
   describe(`cluster operations of the official clients (${store})`, () => {
     let ts: TestServer;
@@ -178,6 +190,23 @@ for (const store of stores()) {
       assert.equal(gone.body.error_code, 'DWS.0301');
       const again = await ts.call('DELETE', `/v2/${p}/clusters/${id}`);
       assert.equal(again.status, 404);
+      // Audited: the creation, then the deletion when accepted and when its job ended.
+      assert.deepEqual(await auditOf(ts, id), [
+        ['dws:openAPICluster:create', 'success'],
+        ['dws:openAPICluster:delete', 'accepted'],
+        ['dws:openAPICluster:delete', 'success'],
+      ]);
+    });
+
+    test('POST /v1.0 is audited like the v2 create, with the caller', async () => {
+      const created = await ts.call('POST', `/v1.0/${p}/clusters`, v1Body('v1-audited'));
+      assert.equal(created.status, 200, created.text);
+      assert.deepEqual(await auditOf(ts, created.body.cluster.id), [
+        ['dws:openAPICluster:create', 'success'],
+      ]);
+      const events = await ts.call('GET', `/v1/${p}/audit-events`, undefined, { query: { limit: '1' } });
+      assert.equal(events.body.events[0].access_key, ts.ak);
+      assert.equal(events.body.events[0].request_id, created.headers.get('x-request-id'));
     });
 
     test('DELETE /v2 refuses bad query values and an unknown cluster', async () => {

@@ -282,10 +282,14 @@ for (const store of stores()) {
         assertError(await admin('GET', `/v1.0/${p2}/clusters/${clusterId}`), 404, 'DWS.0301');
         assertError(await admin('POST', `/v1/${p2}/clusters/${clusterId}/rotate-key`), 404, 'DWS.0301');
         assertError(await admin('DELETE', `/v1.0/${p2}/clusters/${clusterId}`), 404, 'DWS.0301');
+        assertError(await admin('DELETE', `/v2/${p2}/clusters/${clusterId}`), 404, 'DWS.0301');
         assertError(await admin('GET', `/v1.0/${p2}/job/${jobId}`), 404, 'DWS.0302');
         assertError(await admin('POST', `/v1.0/${p2}/kms/describe-key`, { key_id: keyId }), 404, 'KMS.0301');
-        const list = await admin('GET', `/v1.0/${p2}/clusters`);
-        assert.ok(!list.body.clusters.some((c: any) => c.id === clusterId));
+        for (const version of ['v1.0', 'v2']) {
+          const list = await admin('GET', `/${version}/${p2}/clusters`);
+          assert.equal(list.status, 200, list.text);
+          assert.ok(!list.body.clusters.some((c: any) => c.id === clusterId), version);
+        }
         // And it is all still there in its own project.
         assert.equal((await admin('GET', `/v1.0/${p1}/clusters/${clusterId}`)).status, 200);
       });
@@ -296,6 +300,7 @@ for (const store of stores()) {
         const b = BETA.p1.id;
         assertError(await beta('GET', `/v1/${b}/clusters/${clusterId}/encrypt-info`), 404, 'DWS.0301');
         assertError(await beta('GET', `/v1.0/${b}/clusters/${clusterId}`), 404, 'DWS.0301');
+        assertError(await beta('DELETE', `/v2/${b}/clusters/${clusterId}`), 404, 'DWS.0301');
         assertError(await beta('GET', `/v1.0/${b}/job/${jobId}`), 404, 'DWS.0302');
         assertError(await beta('POST', `/v1.0/${b}/kms/describe-key`, { key_id: keyId }), 404, 'KMS.0301');
         // Encrypting its own cluster with A's key: the key does not exist for B.
@@ -306,6 +311,12 @@ for (const store of stores()) {
         });
         assertError(steal, 400, 'DWS.0407');
         assertError(await beta('GET', `/v1/${p1}/clusters/${clusterId}/encrypt-info`), 403, 'DWS.0201');
+        assertError(await beta('GET', `/v2/${p1}/clusters`), 403, 'DWS.0201');
+        assertError(
+          await beta('POST', `/v1.0/${p1}/clusters`, { cluster: { name: 'beta-in-a' } }),
+          403,
+          'DWS.0201',
+        );
         // A's listing does not show B's cluster, and B's does not show A's.
         const aList = await ts.callAs(USERS.admin, 'GET', `/v1.0/${p1}/clusters`);
         assert.ok(!aList.body.clusters.some((c: any) => c.name === 'beta-cluster'));
