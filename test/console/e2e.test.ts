@@ -479,10 +479,21 @@ if (setup.problem) {
 
       const stored = await page.evaluate(() => JSON.stringify({ ...sessionStorage, ...localStorage }));
       assert.ok(!stored.includes(ALICE.password), 'the password is never stored');
+      // A fault rule is active while the page loads: the banner says so (alice may list the rules).
+      const rule = await ts.call('POST', '/_dws/faults', { operation: 'RotateKey', latency_ms: 1 });
+      assert.equal(rule.status, 200, rule.text);
       await page.reload();
       await page.getByRole('heading', { level: 1, name: 'Keys' }).waitFor();
       await waitForCell(keyRow('alice/key'), 'State', /^Enabled$/);
+      const banner = page.locator('.fault-banner[role=status]');
+      await banner.waitFor();
+      assert.match((await banner.textContent()) ?? '', /^1 fault rule is active on this instance/);
       await shot('12-token-session');
+      assert.equal((await ts.call('DELETE', '/_dws/faults')).status, 200);
+      await page.reload();
+      await page.getByRole('heading', { level: 1, name: 'Keys' }).waitFor();
+      await waitForCell(keyRow('alice/key'), 'State', /^Enabled$/);
+      assert.equal(await banner.count(), 0, 'no banner without active rules');
       const token = await page.evaluate(
         () => JSON.parse(sessionStorage.getItem('dws-console.session') ?? '{}').token as string,
       );
