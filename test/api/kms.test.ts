@@ -200,6 +200,11 @@ for (const store of stores()) {
           datakey_plain_length: '32',
         });
         assert.equal(badDigest.body.error_code, 'KMS.0307');
+        // The refusal says which digest this master key expects.
+        assert.match(
+          badDigest.body.error_msg,
+          spec === 'SM4' ? /SM3 under an SM4/ : /SHA-256 under an AES_256/,
+        );
       });
     }
 

@@ -106,13 +106,27 @@ describe('GET /v1.0/{project_id}/clusters?enterprise_project_id', () => {
   });
 
   for (const bad of ['', 'abc', 'ALL_GRANTED_EPS', '2B9BBBA4-6E54-4F9B-8B1B-0C3A5E2F7D10', '00']) {
-    test(`a malformed filter ${JSON.stringify(bad)} is refused with 400`, async () => {
-      const res = await ts.call('GET', `/v1.0/${p}/clusters`, undefined, {
-        query: { enterprise_project_id: bad },
-      });
-      assert.equal(res.status, 400, res.text);
-      assert.equal(res.body.error_code, 'DWS.0001');
-      assert.match(res.body.error_msg, /enterprise_project_id/);
+    test(`a malformed filter ${JSON.stringify(bad)} is refused with 400 (v1.0 and v2)`, async () => {
+      for (const version of ['v1.0', 'v2']) {
+        const res = await ts.call('GET', `/${version}/${p}/clusters`, undefined, {
+          query: { enterprise_project_id: bad },
+        });
+        assert.equal(res.status, 400, `${version}: ${res.text}`);
+        assert.equal(res.body.error_code, 'DWS.0001');
+        assert.match(res.body.error_msg, /enterprise_project_id/);
+      }
     });
   }
+
+  test('GET /v2 filters alike', async () => {
+    const v2 = async (filter: string) =>
+      (
+        await ts.call('GET', `/v2/${p}/clusters`, undefined, { query: { enterprise_project_id: filter } })
+      ).body.clusters
+        .map((c: { name: string }) => c.name)
+        .sort();
+    assert.deepEqual(await v2('0'), ['eps-default', 'eps-zero']);
+    assert.deepEqual(await v2(EPS), ['eps-other']);
+    assert.deepEqual(await v2('all_granted_eps'), ['eps-default', 'eps-other', 'eps-zero']);
+  });
 });
