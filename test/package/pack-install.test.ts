@@ -9,10 +9,20 @@
  * the user's test depends on timing (jobs are finished with completeJobs()).
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { after, test } from 'node:test';
 import { promisify } from 'node:util';
 import { ensureBuilt, PACKAGE_ROOT } from '../helpers/build.js';
@@ -39,6 +49,11 @@ import { BasicCredentials } from '@huaweicloud/huaweicloud-sdk-core';
 import { HcClient } from '@huaweicloud/huaweicloud-sdk-core/HcClient.js';
 import { DefaultHttpClient } from '@huaweicloud/huaweicloud-sdk-core/http/DefaultHttpClient.js';
 import { startDws } from 'dws-encryption/testing';
+import { loadConfig, signRequest, startServer } from 'dws-encryption';
+
+test('the root entry of the exports map', () => {
+  for (const f of [loadConfig, signRequest, startServer]) assert.equal(typeof f, 'function');
+});
 
 function sdk(dws) {
   const credentials = new BasicCredentials().withAk(dws.ak).withSk(dws.sk).withProjectId(dws.projectId);
@@ -164,5 +179,77 @@ test('npm pack, install into a fresh project, and a user test there', {
     throw new Error(`the user's test failed:\n${error.stdout}\n${error.stderr}`);
   });
   assert.match(result.stdout, /USER TEST DONE/);
-  assert.match(result.stdout, /pass 1/);
+  assert.match(result.stdout, /pass 2/);
+  assert.match(result.stdout, /fail 0/);
+
+  await globalInstallServes(join(work, info.filename), project);
 });
+
+/**
+ * \`npm install -g ./dws-encryption-*.tgz && dws-encryption serve\`, in a prefix of its own. The install
+ * runs no script (--ignore-scripts): the package needs no build step. better-sqlite3's own script (its
+ * native addon) is skipped with it, so the addon the project install just built (same version, same
+ * Node.js) is put in place instead of compiling it a second time.
+ */
+async function globalInstallServes(tarball: string, project: string): Promise<void> {
+  const prefix = join(work, 'global');
+  await run(
+    NPM,
+    [
+      'install',
+      '-g',
+      '--prefix',
+      prefix,
+      '--ignore-scripts',
+      '--prefer-offline',
+      '--no-audit',
+      '--no-fund',
+      '--loglevel=error',
+      tarball,
+    ],
+    { cwd: work, timeout: INSTALL_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 },
+  );
+  const installed = join(prefix, 'lib', 'node_modules', 'dws-encryption');
+  assert.ok(existsSync(join(installed, 'dist', 'console', 'index.html')), 'the built console, as packed');
+  const addon = join('better-sqlite3', 'build', 'Release', 'better_sqlite3.node');
+  const globalAddon = join(installed, 'node_modules', addon);
+  mkdirSync(dirname(globalAddon), { recursive: true });
+  copyFileSync(join(project, 'node_modules', addon), globalAddon);
+
+  const dataDir = join(work, 'global-data');
+  mkdirSync(dataDir, { recursive: true });
+  const { NODE_OPTIONS: _options, ...env } = ownEnv;
+  const child = spawn(join(prefix, 'bin', 'dws-encryption'), ['serve'], {
+    cwd: work,
+    env: { ...env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_FORMAT: 'json', LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => {
+    stderr += String(chunk);
+  });
+  try {
+    let url: string | undefined;
+    for await (const line of createInterface({ input: child.stdout })) {
+      const entry = JSON.parse(line) as { msg?: string; url?: string };
+      if (entry.msg === 'dws-encryption listening') {
+        url = entry.url;
+        break;
+      }
+    }
+    child.stdout.resume(); // the request lines that follow are not read
+    assert.ok(url, `dws-encryption serve did not start: ${stderr}`);
+    const health = await fetch(`${url}/healthz`);
+    assert.equal(health.status, 200);
+    const page = await fetch(`${url}/console/`);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<div id="app">/);
+    assert.ok(existsSync(join(dataDir, 'dws-encryption.db')), 'the default store, in DATA_DIR');
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    }
+  }
+}
