@@ -146,5 +146,16 @@ export function parseSeedDocument(body: unknown): SeedDocument {
     }
     doc.clusters.push(cluster);
   });
+  // KMS refuses to schedule the deletion of a key that protects a cluster: say so before creating anything.
+  doc.keys.forEach((key, i) => {
+    if (key.state !== 'pending_deletion') return;
+    const j = doc.clusters.findIndex((cluster) => cluster.encryption?.key === key.alias);
+    if (j >= 0) {
+      throw invalid(
+        `keys[${i}].state`,
+        `cannot be pending_deletion: ${key.alias} protects clusters[${j}] (${doc.clusters[j]!.name})`,
+      );
+    }
+  });
   return doc;
 }

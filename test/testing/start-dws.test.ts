@@ -474,6 +474,43 @@ describe('the /_dws/ control API', () => {
     assert.equal((await list(second.headers.get('x-subject-token')!)).status, 200);
   });
 
+  test('a seed refused for a key pending deletion that protects a seeded cluster creates nothing', async () => {
+    await call(dws, 'POST', '/_dws/reset', {});
+    const refused = await call(dws, 'POST', '/_dws/seed', {
+      keys: [{ alias: 'doomed', state: 'pending_deletion' }],
+      clusters: [{ name: 'c1', encryption: { key: 'doomed' } }],
+    });
+    assert.equal(refused.status, 400, refused.text);
+    assert.equal(refused.body.error_code, 'DWS.0001');
+    assert.match(refused.body.error_msg, /^seed: keys\[0\]\.state cannot be pending_deletion/);
+    const state = (await call(dws, 'GET', '/_dws/state')).body;
+    assert.deepEqual([state.tables.clusters.length, state.tables.kms_keys.length], [0, 0]);
+    // SMcompatible over an SM4 key, chosen versions, a key pending deletion that protects nothing.
+    const seeded = await call(dws, 'POST', '/_dws/seed', {
+      keys: [
+        { alias: 'sm', spec: 'SM4' },
+        { alias: 'old', state: 'pending_deletion' },
+      ],
+      clusters: [
+        {
+          name: 'c2',
+          datastore_version: '8.2.1',
+          guest_agent_version: '8.3.0.300',
+          encryption: { key: 'sm', crypt_algorithm: 'SMcompatible' },
+        },
+      ],
+    });
+    assert.equal(seeded.status, 200, seeded.text);
+    const p = seeded.body.project_id;
+    const info = await call(dws, 'GET', `/v1/${p}/clusters/${seeded.body.clusters.c2}/encrypt-info`);
+    assert.equal(info.body.crypt_algorithm, 'SMcompatible');
+    const detail = await call(dws, 'GET', `/v1.0/${p}/clusters/${seeded.body.clusters.c2}`);
+    assert.equal(detail.body.cluster.datastore_version, '8.2.1');
+    assert.equal(detail.body.cluster.guest_agent_version, '8.3.0.300');
+    const old = await call(dws, 'POST', `/v1.0/${p}/kms/describe-key`, { key_id: seeded.body.keys.old });
+    assert.equal(old.body.key_info.key_state, '4', 'pending deletion');
+  });
+
   test('the control API is in /openapi.json under its own tag', async () => {
     const doc = (await (await fetch(`${dws.endpoint}/openapi.json`)).json()) as any;
     assert.ok(doc.tags.some((t: { name: string }) => t.name === 'emulator'));
