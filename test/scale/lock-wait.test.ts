@@ -4,7 +4,7 @@
  * own connection. Against it:
  * - a rotation of that cluster waits at most DWS_DB_LOCK_TIMEOUT_SECONDS, then answers 503 STORE_BUSY;
  * - transactions never take the whole pool (DWS_DB_READ_RESERVE), so reads keep answering 200 however
- *   many rotations queue on the lock;
+ *   many rotations queue on the lock, even ones whose lock wait no timeout ends;
  * - a client that disconnects stops the wait at once (the statement is cancelled), and its rotation is
  *   never committed, even once the lock is free.
  */
@@ -22,6 +22,7 @@ describe('a row lock held by a stuck session', { skip: postgresSkip() }, () => {
   let ts: TestServer;
   let patient: TestServer;
   let stuck: pg.Client;
+  let observer: pg.Client;
   let p: string;
   let locked: string;
   let other: string;
@@ -34,10 +35,15 @@ describe('a row lock held by a stuck session', { skip: postgresSkip() }, () => {
       database,
       env: { DATABASE_POOL_SIZE: '4', DWS_DB_LOCK_TIMEOUT_SECONDS: '1' },
     });
-    // The same database, with a lock timeout longer than the test: only a disconnect can end its wait.
+    // The same database, with timeouts longer than the test: only a disconnect can end its wait. Its
+    // pool of 10 keeps 3 connections for reads (7 transaction slots).
     patient = await startTestServer({
       database,
-      env: { DWS_DB_LOCK_TIMEOUT_SECONDS: '600', DWS_DB_STATEMENT_TIMEOUT_SECONDS: '600' },
+      env: {
+        DWS_DB_LOCK_TIMEOUT_SECONDS: '600',
+        DWS_DB_STATEMENT_TIMEOUT_SECONDS: '600',
+        DWS_STORE_CALL_TIMEOUT_SECONDS: '600',
+      },
       logger: pino(
         { level: 'info' },
         new Writable({
@@ -66,10 +72,26 @@ describe('a row lock held by a stuck session', { skip: postgresSkip() }, () => {
     await stuck.connect();
     await stuck.query('BEGIN');
     await stuck.query('SELECT id FROM clusters WHERE id = $1 FOR UPDATE', [locked]);
+    observer = new pg.Client({ connectionString: database.url });
+    await observer.connect();
   });
+  /**
+   * Sessions of the service waiting for a lock (the rotations queued on the stuck session's row), seen
+   * outside any transaction: inside one, pg_stat_activity keeps the sessions of its first read.
+   */
+  const waiting = async () => {
+    const { rows } = await observer.query(
+      `SELECT count(*)::int AS n FROM pg_stat_activity
+       WHERE datname = $1 AND application_name = 'dws-encryption' AND wait_event_type = 'Lock'`,
+      [database.name],
+    );
+    return rows[0].n as number;
+  };
+
   after(async () => {
     await stuck?.query('ROLLBACK').catch(() => {});
     await stuck?.end().catch(() => {});
+    await observer?.end().catch(() => {});
     await patient?.close();
     await ts?.close();
     await database?.drop();
@@ -98,15 +120,38 @@ describe('a row lock held by a stuck session', { skip: postgresSkip() }, () => {
     assert.equal(ready.status, 200);
   });
 
-  test('a client that disconnects while its rotation waits for the lock stops the wait; nothing is committed', async () => {
-    const waiting = async () => {
-      const { rows } = await stuck.query(
-        `SELECT count(*)::int AS n FROM pg_stat_activity
-         WHERE datname = $1 AND application_name = 'dws-encryption' AND wait_event_type = 'Lock'`,
-        [database.name],
+  test('rotations whose lock wait never ends hold the transaction share of the pool only: reads keep answering', async () => {
+    // 12 rotations on a pool of 10 with no lock timeout to end them: without a reserve they would take
+    // every connection and each read would wait for the pool until it gave up (503).
+    const controllers = Array.from({ length: 12 }, () => new AbortController());
+    const rotations = controllers.map((controller) =>
+      patient
+        .call('POST', `/v1/${p}/clusters/${locked}/rotate-key`, undefined, { signal: controller.signal })
+        .catch((error: Error) => error),
+    );
+    try {
+      await eventually(
+        'the transaction slots wait on the lock',
+        async () => (await waiting()) >= 7,
+        15_000,
+        50,
       );
-      return rows[0].n as number;
-    };
+      const reads = await Promise.all([
+        ...Array.from({ length: 8 }, () => patient.call('GET', `/v1/${p}/clusters/${other}/encrypt-info`)),
+        ...Array.from({ length: 4 }, () => patient.call('GET', `/v1.0/${p}/clusters`)),
+      ]);
+      for (const res of reads) assert.equal(res.status, 200, res.text);
+      assert.equal(await waiting(), 7, 'no more rotations wait on the lock than there are transaction slots');
+      assert.equal((await fetch(`${patient.baseUrl}/readyz`)).status, 200);
+    } finally {
+      for (const controller of controllers) controller.abort();
+      await Promise.all(rotations);
+    }
+    for (const res of await Promise.all(rotations)) assert.ok(res instanceof Error, 'no rotation answered');
+    await eventually('every wait is cancelled', async () => (await waiting()) === 0, 15_000, 50);
+  });
+
+  test('a client that disconnects while its rotation waits for the lock stops the wait; nothing is committed', async () => {
     const before = await stuck.query('SELECT last_rotate_key_at FROM clusters WHERE id = $1', [locked]);
     const controller = new AbortController();
     const call = patient
