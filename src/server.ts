@@ -341,6 +341,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     bodyLimitBytes: config.bodyLimitBytes,
     signatureWindowMs: config.signatureWindowSeconds * 1000,
     now,
+    ...(clock && database.dialect === 'postgres'
+      ? { claimDeadline: () => clock.now() + config.storeCallTimeoutSeconds * 1000 }
+      : {}),
     database,
     metrics,
     metricsToken: config.metricsToken,

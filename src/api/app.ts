@@ -44,6 +44,8 @@ export interface AppDependencies {
   now: () => number;
   /** The store, for /readyz. */
   database: Database;
+  /** PostgreSQL: the database time until which an X-Client-Token claim sent now may be written. */
+  claimDeadline?: () => number;
   /** Why this instance is not ready although its store answers (start-up work pending), if it is not. */
   notReady?: () => string | undefined;
   /** Prometheus metrics of this instance. */
@@ -127,7 +129,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   if (deps.emulator) registerFaults(app, deps.emulator.service.faults);
 
   if (deps.database)
-    registerIdempotency(app, { database: deps.database, ...(deps.now ? { now: deps.now } : {}) });
+    registerIdempotency(app, {
+      database: deps.database,
+      ...(deps.now ? { now: deps.now } : {}),
+      ...(deps.claimDeadline ? { claimDeadline: deps.claimDeadline } : {}),
+    });
   // Before the route plugins: @fastify/swagger collects the routes as they are added.
   await registerOpenApi(app);
   await app.register(opsRoutes, {

@@ -48,6 +48,11 @@ export interface IdempotencyOptions {
   database: Database;
   now?: () => number;
   abandonedAfterMs?: number;
+  /**
+   * PostgreSQL: the latest database time (epoch ms) at which a claim sent now may still be written: the
+   * database clock now plus the store-call timeout (see claimClientToken). Read when the claim is sent.
+   */
+  claimDeadline?: () => number;
 }
 
 function requestHash(request: FastifyRequest): string {
@@ -73,7 +78,7 @@ export function registerIdempotency(app: FastifyInstance, options: IdempotencyOp
       nextPurge = at + 60 * 60 * 1000;
       outsideRequest(() => void purgeClientTokens(db, at - CLIENT_TOKEN_TTL_MS).catch(() => {}));
     }
-    if (await claimClientToken(db, projectId, given, hash, at)) {
+    if (await claimClientToken(db, projectId, given, hash, at, options.claimDeadline)) {
       request.clientToken = { projectId, token: given };
       return;
     }
@@ -91,11 +96,15 @@ export function registerIdempotency(app: FastifyInstance, options: IdempotencyOp
       seen &&
       seen.status === null &&
       seen.created_at < at - (options.abandonedAfterMs ?? CLIENT_TOKEN_ABANDONED_MS);
-    if (seen && (expired || abandoned) && (await retakeClientToken(db, projectId, given, seen, hash, at))) {
+    if (
+      seen &&
+      (expired || abandoned) &&
+      (await retakeClientToken(db, projectId, given, seen, hash, at, options.claimDeadline))
+    ) {
       request.clientToken = { projectId, token: given };
       return;
     }
-    if (!seen && (await claimClientToken(db, projectId, given, hash, at))) {
+    if (!seen && (await claimClientToken(db, projectId, given, hash, at, options.claimDeadline))) {
       request.clientToken = { projectId, token: given };
       return;
     }

@@ -47,9 +47,12 @@ const SQLSTATES = [
   '3D000', // invalid_catalog_name: the database was dropped under the instance
 ];
 
-/** Messages of `pg` and `pg-pool` errors that carry no code. */
+/**
+ * Messages of `pg` and `pg-pool` errors that carry no code. `timeout expired` is a new connection that
+ * did not open within its connect timeout (the server or the network does not answer: a partition).
+ */
 const MESSAGES =
-  /Connection terminated|not queryable|Query read timeout|connect ECONNREFUSED|Client was closed and is not queryable|Cannot use a pool after calling end on the pool|Client has encountered a connection error/;
+  /Connection terminated|not queryable|Query read timeout|connect ECONNREFUSED|Client was closed and is not queryable|Cannot use a pool after calling end on the pool|Client has encountered a connection error|^timeout expired$/;
 
 /** Contention: the store works, but what this request needs was held by others for too long. */
 const BUSY_CODES = [

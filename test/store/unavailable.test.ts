@@ -53,6 +53,7 @@ const answered503: Array<[string, unknown]> = [
   ['55P03 lock_not_available (lock_timeout)', coded('55P03')],
   ['58030 io_error', coded('58030')],
   ['pool: connect timeout', new Error('timeout exceeded when trying to connect')],
+  ['client: a new connection not opened in time', new Error('timeout expired')],
   ['pool: ended', new Error('Cannot use a pool after calling end on the pool')],
   ['pool: no transaction slot', new TransactionSlotTimeout(1000)],
   ['socket: ECONNREFUSED', coded('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:1')],
