@@ -1,7 +1,9 @@
 /**
  * A TCP relay between a service and its database, so that a test can take the database away (every
  * connection dropped, new ones refused) and bring it back on the same address, without touching the
- * shared PostgreSQL server.
+ * shared PostgreSQL server — or stall it as a network partition does: connections stay open, nothing
+ * arrives either way, and what was sent meanwhile is delivered once the partition ends, in order,
+ * followed by any close that was sent after it (as TCP retransmits it).
  */
 import net from 'node:net';
 
@@ -11,6 +13,10 @@ export interface TcpProxy {
   cut(): Promise<void>;
   /** Accepts connections again on the same port. */
   restore(): Promise<void>;
+  /** A partition: bytes are held back in both directions, connections stay open. */
+  stall(): void;
+  /** The partition ends: held bytes (then held closes) are delivered. */
+  resume(): void;
   close(): Promise<void>;
 }
 
@@ -21,14 +27,20 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => {});
   };
+  let stalled = false;
+  const held: Array<() => void> = [];
+  const relay = (action: () => void) => {
+    if (stalled) held.push(action);
+    else action();
+  };
   const server = net.createServer((client) => {
     const upstream = net.connect(targetPort, targetHost);
     track(client);
     track(upstream);
-    client.pipe(upstream);
-    upstream.pipe(client);
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
+    client.on('data', (chunk) => relay(() => upstream.write(chunk)));
+    upstream.on('data', (chunk) => relay(() => client.write(chunk)));
+    client.on('close', () => relay(() => upstream.end()));
+    upstream.on('close', () => relay(() => client.destroy()));
   });
   const listen = (port: number) =>
     new Promise<void>((resolve, reject) => {
@@ -59,6 +71,16 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
       await listen(port);
       listening = true;
     },
-    close: stop,
+    stall() {
+      stalled = true;
+    },
+    resume() {
+      stalled = false;
+      for (const action of held.splice(0)) action();
+    },
+    close: async () => {
+      held.length = 0;
+      await stop();
+    },
   };
 }
