@@ -136,6 +136,55 @@ for (const store of stores()) {
       assert.equal(b.status, 400, 'without a token a retry acts again (here: the alias exists)');
     });
 
+    test('past 24 h a token acts again; an unanswered first request is 409 until it counts as abandoned', async () => {
+      const created = await ts.call(
+        'POST',
+        `/v2/${p}/clusters`,
+        clusterBody('idem-window', { master_key_id: keyId, crypt_algorithm: 'generalCipher' }),
+      );
+      const id = created.body.cluster.id;
+      const rotate = (token: string) =>
+        ts.call('POST', `/v1/${p}/clusters/${id}/rotate-key`, undefined, withToken(token));
+      const age = (token: string, ms: number) =>
+        ts.server.database.db
+          .updateTable('client_tokens')
+          .set((eb) => ({ created_at: eb('created_at', '-', ms) }))
+          .where('token', '=', token)
+          .execute();
+      const versions = await dataKeyVersions(id);
+
+      const first = await rotate('window-1');
+      assert.equal(first.status, 200, first.text);
+      await age('window-1', 24 * 60 * 60 * 1000 - 60_000);
+      assertReplayed(first, await rotate('window-1'));
+      assert.equal(await dataKeyVersions(id), versions + 1, 'within 24 h: replayed');
+      await age('window-1', 2 * 60_000);
+      const later = await rotate('window-1');
+      assert.equal(later.status, 200, later.text);
+      assert.equal(later.headers.get('x-client-token-replayed'), null);
+      assert.equal(await dataKeyVersions(id), versions + 2, 'past 24 h: acts again');
+
+      // A first request that has not answered yet (its row without an answer): retries wait for it.
+      const running = await rotate('window-2');
+      assert.equal(running.status, 200, running.text);
+      await ts.server.database.db
+        .updateTable('client_tokens')
+        .set({ status: null, response: null })
+        .where('token', '=', 'window-2')
+        .execute();
+      const waiting = await rotate('window-2');
+      assert.equal(waiting.status, 409, waiting.text);
+      assert.equal(waiting.body.error_code, 'DWS.0013');
+      assert.match(waiting.body.error_msg, /X-Client-Token/);
+      assert.equal(await dataKeyVersions(id), versions + 3);
+      // After 2 minutes without an answer its instance is taken for dead: a retry acts.
+      await age('window-2', 2 * 60_000 + 1_000);
+      const takenOver = await rotate('window-2');
+      assert.equal(takenOver.status, 200, takenOver.text);
+      assert.equal(await dataKeyVersions(id), versions + 4);
+      assertReplayed(takenOver, await rotate('window-2'));
+    });
+
     test('a token outlives a restart', async () => {
       const body = { key_alias: 'idem-restart' };
       const first = await ts.call('POST', `/v1.0/${p}/kms/create-key`, body, withToken('restart-1'));
