@@ -40,13 +40,18 @@ for (const store of stores()) {
           .execute()
       ).length;
 
-    test('rotate-key: a retry with the same token returns the first answer and rotates once', async () => {
+    const encryptedCluster = async (name: string): Promise<string> => {
       const created = await ts.call(
         'POST',
         `/v2/${p}/clusters`,
-        clusterBody('idem-rotate', { master_key_id: keyId, crypt_algorithm: 'generalCipher' }),
+        clusterBody(name, { master_key_id: keyId, crypt_algorithm: 'generalCipher' }),
       );
-      const id = created.body.cluster.id;
+      assert.equal(created.status, 200, created.text);
+      return created.body.cluster.id;
+    };
+
+    test('rotate-key: a retry with the same token returns the first answer and rotates once', async () => {
+      const id = await encryptedCluster('idem-rotate');
       const versions = await dataKeyVersions(id);
       const first = await ts.call(
         'POST',
@@ -137,12 +142,7 @@ for (const store of stores()) {
     });
 
     test('past 24 h a token acts again; an unanswered first request is 409 until it counts as abandoned', async () => {
-      const created = await ts.call(
-        'POST',
-        `/v2/${p}/clusters`,
-        clusterBody('idem-window', { master_key_id: keyId, crypt_algorithm: 'generalCipher' }),
-      );
-      const id = created.body.cluster.id;
+      const id = await encryptedCluster('idem-window');
       const rotate = (token: string) =>
         ts.call('POST', `/v1/${p}/clusters/${id}/rotate-key`, undefined, withToken(token));
       const age = (token: string, ms: number) =>

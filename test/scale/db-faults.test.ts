@@ -9,11 +9,10 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import pino from 'pino';
 import { eventually } from '../helpers/eventually.js';
+import { captureLog } from '../helpers/log-capture.js';
 import { type OwnPostgres, ownPostgresSkip, startOwnPostgres } from '../helpers/own-postgres.js';
 import { clusterBody, startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -23,7 +22,7 @@ describe('store refusals answer 503', { skip: ownPostgresSkip() }, () => {
   let ts: TestServer;
   let p: string;
   let clusterId: string;
-  let log = '';
+  const log = captureLog('warn');
 
   const listClusters = () => ts.call('GET', `/v1.0/${p}/clusters`);
   const assert503 = async (what: string) => {
@@ -48,19 +47,13 @@ describe('store refusals answer 503', { skip: ownPostgresSkip() }, () => {
     await admin.connect();
     await admin.query('CREATE ROLE svc LOGIN');
     await admin.query('CREATE DATABASE dws OWNER svc');
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        log += chunk.toString();
-        done();
-      },
-    });
     ts = await startTestServer({
       env: {
         DATABASE_URL: `postgres://svc@127.0.0.1:${server.port}/dws`,
         DWS_ROOT_KEY: randomBytes(32).toString('base64'),
         DWS_DB_LOCK_TIMEOUT_SECONDS: '0.5',
       },
-      logger: pino({ level: 'warn' }, sink),
+      logger: log.logger,
     });
     p = ts.projectId;
     const created = await ts.call('POST', `/v2/${p}/clusters`, clusterBody('faults'));
@@ -143,10 +136,7 @@ describe('store refusals answer 503', { skip: ownPostgresSkip() }, () => {
       server.start();
     }
     await recovers('stopped');
-    const lost = log
-      .split('\n')
-      .filter((line) => line.includes('database connection lost'))
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lost = log.lines().filter((entry) => entry.msg === 'database connection lost');
     assert.ok(lost.length > 0, 'a connection-lost warning was logged');
     for (const entry of lost) {
       assert.equal(typeof entry.error, 'string');

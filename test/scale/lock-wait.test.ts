@@ -9,11 +9,10 @@
  *   never committed, even once the lock is free.
  */
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import pino from 'pino';
 import { eventually } from '../helpers/eventually.js';
+import { captureLog } from '../helpers/log-capture.js';
 import { clusterBody, startTestServer, type TestServer } from '../helpers/server.js';
 import { createTestDatabase, postgresSkip, type TestDatabase } from '../helpers/stores.js';
 
@@ -26,7 +25,7 @@ describe('a row lock held by a stuck session', { skip: postgresSkip() }, () => {
   let p: string;
   let locked: string;
   let other: string;
-  let patientLog = '';
+  const patientLog = captureLog();
 
   before(async () => {
     database = await createTestDatabase();
@@ -44,15 +43,7 @@ describe('a row lock held by a stuck session', { skip: postgresSkip() }, () => {
         DWS_DB_STATEMENT_TIMEOUT_SECONDS: '600',
         DWS_STORE_CALL_TIMEOUT_SECONDS: '600',
       },
-      logger: pino(
-        { level: 'info' },
-        new Writable({
-          write(chunk, _encoding, done) {
-            patientLog += chunk.toString();
-            done();
-          },
-        }),
-      ),
+      logger: patientLog.logger,
     });
     p = ts.projectId;
     const key = await ts.call('POST', `/v1.0/${p}/kms/create-key`, { key_alias: 'lock-wait' });
@@ -167,13 +158,11 @@ describe('a row lock held by a stuck session', { skip: postgresSkip() }, () => {
     const afterwards = await stuck.query('SELECT last_rotate_key_at FROM clusters WHERE id = $1', [locked]);
     assert.deepEqual(afterwards.rows, before.rows);
     // The request that was never answered still has its request-log line.
-    const lines = patientLog
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as { msg: string; route?: string; status?: number });
     assert.ok(
-      lines.some((l) => l.msg === 'request' && l.route?.endsWith('/rotate-key') && l.status === 499),
-      patientLog,
+      patientLog
+        .lines()
+        .some((l) => l.msg === 'request' && String(l.route).endsWith('/rotate-key') && l.status === 499),
+      patientLog.text(),
     );
   });
 });

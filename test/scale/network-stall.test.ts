@@ -9,11 +9,10 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import pino from 'pino';
 import { eventually } from '../helpers/eventually.js';
+import { captureLog } from '../helpers/log-capture.js';
 import { type OwnPostgres, ownPostgresSkip, startOwnPostgres } from '../helpers/own-postgres.js';
 import { clusterBody, startTestServer, type TestServer } from '../helpers/server.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
@@ -28,7 +27,7 @@ describe('a network partition between an instance and its database', {
   let ts: TestServer;
   let p: string;
   let clusterId: string;
-  let log = '';
+  const log = captureLog();
 
   const dataKeyVersions = async () =>
     (await admin.query('SELECT count(*)::int AS n FROM cluster_data_keys WHERE cluster_id = $1', [clusterId]))
@@ -51,15 +50,7 @@ describe('a network partition between an instance and its database', {
         DWS_ROOT_KEY: randomBytes(32).toString('base64'),
         DWS_STORE_CALL_TIMEOUT_SECONDS: '1',
       },
-      logger: pino(
-        { level: 'info' },
-        new Writable({
-          write(chunk, _encoding, done) {
-            log += chunk.toString();
-            done();
-          },
-        }),
-      ),
+      logger: log.logger,
     });
     p = ts.projectId;
     const key = await ts.call('POST', `/v1.0/${p}/kms/create-key`, { key_alias: 'partition' });
@@ -138,12 +129,10 @@ describe('a network partition between an instance and its database', {
     assert.equal((await rotate()).text, retried.text, 'a second retry gets the first answer');
     assert.equal(await dataKeyVersions(), versions + 1);
 
-    const lines = log
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as { msg: string; route?: string; status?: number });
     assert.ok(
-      lines.some((l) => l.msg === 'request' && l.route?.endsWith('/rotate-key') && l.status === 503),
+      log
+        .lines()
+        .some((l) => l.msg === 'request' && String(l.route).endsWith('/rotate-key') && l.status === 503),
       'the request answered during the partition has its request-log line',
     );
   });
