@@ -59,6 +59,12 @@ function parseResponse(text: string): { status: number; headers: Record<string, 
   return { status: Number(statusLine.split(' ')[1]), headers, body: raw ? JSON.parse(raw) : undefined };
 }
 
+/**
+ * How long a client waits for the server to close. The limits set here are 1 s and 0.5 s, the defaults
+ * they replace 30 s and 72 s: a close within this bound is the setting at work, whatever the machine's load.
+ */
+const CLOSED_BY_SERVER_WITHIN_MS = 20_000;
+
 function assertRefusal(text: string, status: number, code: string): void {
   const res = parseResponse(text);
   assert.equal(res.status, status, text);
@@ -119,7 +125,7 @@ describe('limits', () => {
         const tick = setInterval(() => (s.writable ? s.write('X-Slow: a\r\n') : clearInterval(tick)), 200);
         s.on('close', () => clearInterval(tick));
       },
-      6_000,
+      CLOSED_BY_SERVER_WITHIN_MS,
     );
     // A complete head, then the body one byte every 200 ms.
     const slowBody = rawExchange(
@@ -131,19 +137,16 @@ describe('limits', () => {
         const tick = setInterval(() => (s.writable ? s.write(' ') : clearInterval(tick)), 200);
         s.on('close', () => clearInterval(tick));
       },
-      6_000,
+      CLOSED_BY_SERVER_WITHIN_MS,
     );
     // A connection that never sends a byte.
-    const silent = rawExchange(ts.baseUrl, () => {}, 6_000);
+    const silent = rawExchange(ts.baseUrl, () => {}, CLOSED_BY_SERVER_WITHIN_MS);
     for (const [name, result] of [
       ['slow head', await slowHead],
       ['slow body', await slowBody],
       ['silent', await silent],
     ] as const) {
-      assert.ok(
-        result.closedAfterMs !== undefined && result.closedAfterMs < 4_000,
-        `${name}: ${result.closedAfterMs}`,
-      );
+      assert.notEqual(result.closedAfterMs, undefined, `${name}: the server closed the connection`);
       if (name !== 'silent') assertRefusal(result.text, 408, 'DWS.0009');
     }
   });
@@ -152,13 +155,10 @@ describe('limits', () => {
     const idle = await rawExchange(
       ts.baseUrl,
       (s) => s.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'),
-      4_000,
+      CLOSED_BY_SERVER_WITHIN_MS,
     );
     assert.match(idle.text, /^HTTP\/1\.1 200/);
-    assert.ok(
-      idle.closedAfterMs !== undefined && idle.closedAfterMs < 2_500,
-      `closed after ${idle.closedAfterMs}`,
-    );
+    assert.notEqual(idle.closedAfterMs, undefined, 'the server closed the idle connection');
   });
 
   test('bytes that are not HTTP answer 400 MALFORMED_REQUEST and are closed', async () => {
