@@ -124,7 +124,7 @@ describe('a row lock held by a stuck session', { skip: postgresSkip() }, () => {
       await eventually(
         'the transaction slots wait on the lock',
         async () => (await waiting()) >= 7,
-        15_000,
+        120_000,
         50,
       );
       const reads = await Promise.all([
@@ -139,7 +139,7 @@ describe('a row lock held by a stuck session', { skip: postgresSkip() }, () => {
       await Promise.all(rotations);
     }
     for (const res of await Promise.all(rotations)) assert.ok(res instanceof Error, 'no rotation answered');
-    await eventually('every wait is cancelled', async () => (await waiting()) === 0, 15_000, 50);
+    await eventually('every wait is cancelled', async () => (await waiting()) === 0, 120_000, 50);
   });
 
   test('a client that disconnects while its rotation waits for the lock stops the wait; nothing is committed', async () => {
@@ -148,10 +148,10 @@ describe('a row lock held by a stuck session', { skip: postgresSkip() }, () => {
     const call = patient
       .call('POST', `/v1/${p}/clusters/${locked}/rotate-key`, undefined, { signal: controller.signal })
       .catch((error: Error) => error);
-    await eventually('the rotation waits for the lock', async () => (await waiting()) === 1, 15_000, 50);
+    await eventually('the rotation waits for the lock', async () => (await waiting()) === 1, 120_000, 50);
     controller.abort();
     assert.ok((await call) instanceof Error);
-    await eventually('the wait is cancelled', async () => (await waiting()) === 0, 15_000, 50);
+    await eventually('the wait is cancelled', async () => (await waiting()) === 0, 120_000, 50);
     // The lock is freed: a rotation that had only been waiting would now commit.
     await stuck.query('ROLLBACK');
     await new Promise((resolve) => setTimeout(resolve, 300));

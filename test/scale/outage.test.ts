@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { openDatabase } from '../../src/store/database.js';
 import { checkStoreReadiness } from '../../src/store/health.js';
+import { eventually } from '../helpers/eventually.js';
 import { clusterBody, startTestServer, type TestServer, waitForJob } from '../helpers/server.js';
 import {
   createTestDatabase,
@@ -17,20 +18,6 @@ import {
   type TestDatabase,
 } from '../helpers/stores.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
-
-async function eventually<T>(
-  what: string,
-  fn: () => Promise<T | undefined>,
-  timeoutMs = 120_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe('PostgreSQL outage', { skip: postgresSkip() }, () => {
   let database: TestDatabase;
@@ -92,7 +79,7 @@ describe('PostgreSQL outage', { skip: postgresSkip() }, () => {
     // Back: the pool opens new connections by itself; no restart.
     await eventually('requests succeed again', async () => {
       const res = await ts.call('GET', `/v1.0/${p}/clusters`);
-      return res.status === 200 ? res : undefined;
+      return res.status === 200;
     });
     const again = await ts.call('POST', `/v2/${p}/clusters`, clusterBody('after-outage'));
     assert.equal(again.status, 200, again.text);
@@ -116,7 +103,7 @@ describe('PostgreSQL outage', { skip: postgresSkip() }, () => {
     await eventually('a request succeeds', async () => {
       const res = await ts.call('GET', `/v1.0/${p}/clusters`);
       statuses.push(res.status);
-      return res.status === 200 ? res : undefined;
+      return res.status === 200;
     });
     for (const status of statuses) assert.ok(status === 200 || status === 503, `answered ${status}`);
   });
