@@ -212,13 +212,17 @@ class Service {
       ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, 'bench', 'results', 'profiles')}`]
       : [];
     this.child = await spawnService(env, this.logFile, nodeArgs);
+    let gone = false;
     const exited = new Promise<never>((_, reject) =>
-      this.child.process.once('exit', (code) =>
-        reject(new Error(`service exited with ${code}; see ${this.logFile}`)),
-      ),
+      this.child.process.once('exit', (code) => {
+        gone = true;
+        reject(new Error(`service exited with ${code}; see ${this.logFile}`));
+      }),
     );
     exited.catch(() => {});
-    await Promise.race([waitFor('the service', async () => (await this.health()) < 500, 60_000), exited]);
+    // Polling stops once the process has exited (it would otherwise go on loading the machine).
+    const up = waitFor('the service', async () => gone || (await this.health()) < 500, 60_000);
+    await Promise.race([up, exited]);
   }
 
   /** Status of a signed read of a cluster that does not exist (404 once the service answers). */
@@ -407,7 +411,20 @@ async function measureAblations(
           join(workDir, `ablate-${variants.length}.log`),
           service.projectId,
         );
-        variants.push({ ablation: build ? { ...ablation, build } : ablation, service: variant });
+        if (build) {
+          // An older build may not know every switch (it refuses an unknown one at start-up): that
+          // variant is left out of its table rather than failing the run.
+          try {
+            await variant.start();
+          } catch (error) {
+            await variant.stop().catch(() => {});
+            log(`${build} build: '${ablation.off}' left out (${(error as Error).message})`);
+            continue;
+          }
+          variants.push({ ablation: { ...ablation, build }, service: variant });
+          continue;
+        }
+        variants.push({ ablation, service: variant });
         await variant.start();
       }
     }
