@@ -76,7 +76,7 @@ const ABLATIONS: { off: string; what: string }[] = [
   { off: 'store', what: 'store read (the first row read, answered again)' },
   {
     off: 'client-signal',
-    what: "the store's client-disconnect signal (an AbortController, a listener and AsyncLocalStorage per request)",
+    what: "the store's client-disconnect watch (a 'close' listener and AsyncLocalStorage per request)",
   },
 ];
 

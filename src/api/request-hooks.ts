@@ -2,9 +2,10 @@
  * The hooks every request passes through besides authentication: one of each kind, callback-style (no
  * promise per hook), and with everything that depends only on the route worked out once, when the
  * route is added (see docs/benchmarks.md):
- * - the route's handler runs with its request's abort signal in reach of the store
+ * - the route's handler runs with its request's client in reach of the store
  *   (src/store/call-context.ts): a client that disconnects stops the store waiting for it and rolls its
- *   uncommitted work back.
+ *   uncommitted work back. Per request that is one small object and one listener, shared by all
+ *   requests, on the response's 'close'.
  * - onRequest: the arrival time; the X-Request-Id answer header; 503 SHUTTING_DOWN once the app is closing.
  * - onSend: `Connection: close` on answers sent while closing (a kept-alive connection would hold the
  *   shutdown until its force-close deadline).
@@ -16,10 +17,11 @@
  * The benchmark's ablation switches (DWS_BENCH_ABLATE) `metrics`, `request-log` and `client-signal`
  * leave their part out.
  */
+import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import type { Ablation } from '../config.js';
 import { type ErrorDef, Errors, ServiceError } from '../domain/errors.js';
-import { runWithClientSignal } from '../store/call-context.js';
+import { RequestClient, runForClient } from '../store/call-context.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
 import type { Metrics, RouteRequests } from './ops/metrics.js';
 import { callerRequestId, RequestLine } from './request-log.js';
@@ -34,6 +36,16 @@ declare module 'fastify' {
     observed?: ObservedRoute;
   }
 }
+
+/** The client of a request that reached its route's handler, as the store sees it (call-context.ts). */
+class RouteClient extends RequestClient {
+  constructor(readonly request: FastifyRequest) {
+    super();
+  }
+}
+
+/** Where a response keeps its request's client, for the shared 'close' listener. */
+const CLIENT: unique symbol = Symbol('dws.requestClient');
 
 /** What the answers of one route feed, bound once when the route is added. */
 class ObservedRoute {
@@ -91,21 +103,27 @@ export function registerRequestHooks(app: FastifyInstance, options: RequestHooks
     );
   };
 
+  // The response's 'close' before its 'finish' is the client disconnecting (Fastify's request.signal
+  // is not: on Node 20 it fires once the request body has been read). One function for every response
+  // (`this` is the response), no closure per request.
+  function onResponseClose(this: ServerResponse & { [CLIENT]?: RouteClient }) {
+    const client = this[CLIENT];
+    if (this.writableFinished || client === undefined) return;
+    client.markGone();
+    // Never answered: onResponse will not run, and onRequestAbort only covers requests whose body
+    // was still arriving. This request reached its handler, so it gets its line here.
+    writeAbortedLine(client.request);
+  }
+
   app.addHook('onRoute', (route: RouteOptions) => {
     if (withClientSignal) {
       const handler = route.handler;
       route.handler = function (this: unknown, request, reply) {
-        // The response's 'close' before its 'finish' is the client disconnecting (Fastify's request.signal
-        // is not: on Node 20 it fires once the request body has been read).
-        const controller = new AbortController();
-        reply.raw.once('close', () => {
-          if (reply.raw.writableFinished) return;
-          controller.abort();
-          // Never answered: onResponse will not run, and onRequestAbort only covers requests whose body
-          // was still arriving. This request reached its handler, so it gets its line here.
-          writeAbortedLine(request);
-        });
-        return runWithClientSignal(controller.signal, () => handler.call(this as never, request, reply));
+        const client = new RouteClient(request);
+        const raw = reply.raw as ServerResponse & { [CLIENT]?: RouteClient };
+        raw[CLIENT] = client;
+        raw.on('close', onResponseClose);
+        return runForClient(client, () => handler.call(this as never, request, reply));
       };
     }
     const action = route.config?.action;

@@ -7,7 +7,7 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { Errors, ServiceError } from '../domain/errors.js';
-import { clientSignal, throwIfClientGone } from './call-context.js';
+import { currentClient, type RequestClient, throwIfClientGone } from './call-context.js';
 import { registerPostgresReads } from './fast-reads.js';
 import { migrateToLatest } from './migrations.js';
 import type { Schema } from './schema.js';
@@ -88,8 +88,8 @@ type QueryCallback = (error: Error | null, result?: unknown) => void;
 
 /**
  * The pool's client, with two bounds on every query: a client-side timer (the connection is destroyed
- * when it fires, so the query fails instead of hanging on a silent peer), and the abort signal of the
- * request being served (clientSignal): a client that has gone cancels the statement it waits on (a row
+ * when it fires, so the query fails instead of hanging on a silent peer), and the client of the
+ * request being served (currentClient): a client that has gone cancels the statement it waits on (a row
  * lock, typically), and no statement but ROLLBACK starts for it any more — COMMIT included.
  */
 function boundedClient(callTimeoutMs: number, connectTimeoutMs: number): typeof pg.Client {
@@ -103,11 +103,11 @@ function boundedClient(callTimeoutMs: number, connectTimeoutMs: number): typeof 
 
     override query(...args: unknown[]): never {
       const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string } | undefined)?.text;
-      const signal = clientSignal();
+      const client = currentClient();
       const rollback = typeof text === 'string' && /^\s*rollback/i.test(text);
       const last = args.length - 1;
       const callback = typeof args[last] === 'function' ? (args[last] as QueryCallback) : undefined;
-      if (signal?.aborted && !rollback) {
+      if (client?.gone && !rollback) {
         const error = new ServiceError(Errors.CLIENT_CLOSED_REQUEST);
         if (callback) {
           process.nextTick(() => callback(error));
@@ -118,11 +118,10 @@ function boundedClient(callTimeoutMs: number, connectTimeoutMs: number): typeof 
       const timer = setTimeout(() => {
         this.connection.stream.destroy(new StoreCallTimeout(callTimeoutMs));
       }, callTimeoutMs);
-      const onAbort = () => this.cancelRunning();
-      signal?.addEventListener('abort', onAbort, { once: true });
+      const stopWatching = client?.onGone(() => this.cancelRunning());
       const settle = () => {
         clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
+        stopWatching?.();
       };
       if (callback) {
         args[last] = (error: Error | null, result?: unknown) => {
@@ -165,7 +164,7 @@ class Slots {
     this.free = slots;
   }
 
-  async acquire(signal: AbortSignal | undefined): Promise<() => void> {
+  async acquire(client: RequestClient | undefined): Promise<() => void> {
     if (this.free > 0) {
       this.free--;
       return () => this.release();
@@ -182,11 +181,10 @@ class Slots {
         reject(error);
       };
       const timer = setTimeout(() => fail(new TransactionSlotTimeout(this.timeoutMs)), this.timeoutMs);
-      const onAbort = () => fail(new ServiceError(Errors.CLIENT_CLOSED_REQUEST));
-      signal?.addEventListener('abort', onAbort, { once: true });
+      const stopWatching = client?.onGone(() => fail(new ServiceError(Errors.CLIENT_CLOSED_REQUEST)));
       const cleanup = () => {
         clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
+        stopWatching?.();
       };
       this.waiting.push(grant);
     });
@@ -247,7 +245,7 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     dialect: 'postgres',
     async transaction(fn) {
       throwIfClientGone();
-      const release = await slots.acquire(clientSignal());
+      const release = await slots.acquire(currentClient());
       try {
         return await db.transaction().execute(async (trx) => {
           const result = await fn(trx);
