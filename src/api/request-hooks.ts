@@ -7,8 +7,10 @@
  *   uncommitted work back. Per request that is one small object and one listener, shared by all
  *   requests, on the response's 'close'.
  * - onRequest: the arrival time; the X-Request-Id answer header; 503 SHUTTING_DOWN once the app is closing.
- * - onSend: `Connection: close` on answers sent while closing (a kept-alive connection would hold the
- *   shutdown until its force-close deadline).
+ * - no onSend hook: answers sent while closing carry `Connection: close` (a kept-alive connection would
+ *   hold the shutdown until its force-close deadline), without a hook on every answer. Fastify itself
+ *   sets it on requests that arrive once closing has begun; the answers already under way are found
+ *   through the server's open connections when closing begins (preClose).
  * - onResponse: the metrics and the request line, through the route's ObservedRoute: its request
  *   metrics bound in advance (no label set hashed per request) and its pattern already JSON-encoded.
  * - onRequestAbort: the request line of a request whose client went away before the answer (status
@@ -18,6 +20,7 @@
  * leave their part out.
  */
 import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import type { Ablation } from '../config.js';
 import { type ErrorDef, Errors, ServiceError } from '../domain/errors.js';
@@ -139,18 +142,26 @@ export function registerRequestHooks(app: FastifyInstance, options: RequestHooks
       ),
     };
   });
+  // The server's open connections (a few per client, not one per request), for preClose.
+  const connections = new Set<Socket>();
+  app.server.on('connection', (socket: Socket) => {
+    connections.add(socket);
+    socket.once('close', () => connections.delete(socket));
+  });
   app.addHook('preClose', (done) => {
     closing = true;
+    // An answer whose head is not written yet closes its connection after it (`Connection: close`).
+    // Node's own field: the response a connection is busy with.
+    for (const socket of connections) {
+      const answer = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
+      if (answer !== undefined && answer !== null && !answer.headersSent) answer.shouldKeepAlive = false;
+    }
     done();
   });
   app.addHook('onRequest', (request, reply, done) => {
     request.startedAt = performance.now();
     reply.header('X-Request-Id', request.id);
     done(closing ? new ServiceError(Errors.SHUTTING_DOWN) : undefined);
-  });
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    if (closing) reply.header('Connection', 'close');
-    done(null, payload);
   });
   app.addHook('onResponse', (request, reply, done) => {
     const observed = request.routeOptions.config.observed ?? UNMATCHED;

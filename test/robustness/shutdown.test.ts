@@ -73,6 +73,7 @@ test('SIGTERM during a conversion: in-flight request answered, no new connection
   // Unsigned, so the answer is a 401 — what matters is that the request was processed and answered.
   assert.match(answer, /^HTTP\/1\.1 401 /, `the in-flight request is answered: ${answer}`);
   assert.match(answer, /"error_code":"KMS\.0101"/);
+  assert.match(answer, /\r\nconnection: close\r\n/i, 'an answer sent while closing closes its connection');
 
   const { code, signal } = await child.exited;
   const tookMs = Date.now() - signalledAt;
