@@ -6,6 +6,9 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { ReadScenario, Results } from '../run.js';
 
+/** DATABASE_POOL_SIZE of each PostgreSQL ablation instance (bench/run.ts): 8 of them share the server's connections. */
+export const ABLATE_PG_POOL = 6;
+
 const f0 = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en') : '–');
 const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '–');
 
@@ -79,7 +82,17 @@ function section(results: Results, store: string): string {
     '',
   ];
   if (reads.length > 0) lines.push(...readTable(reads), '', ...targets(store, reads, startup), '');
-  if (ablation.length > 0) lines.push(...ablationTable(ablation));
+  if (ablation.length > 0) {
+    if (store === 'postgresql') {
+      lines.push(
+        `Each PostgreSQL ablation instance runs with DATABASE_POOL_SIZE=${ABLATE_PG_POOL} (the service's default is 10): eight instances share the server's connections.`,
+        '',
+      );
+    }
+    lines.push(...ablationTable(ablation));
+  }
+  const notes = results.notes.filter((note) => note.startsWith(`${store}:`));
+  if (notes.length > 0) lines.push(...notes.map((note) => `Note: ${note}`), '');
   if (startup.length > 0) {
     lines.push(
       '| `npm start` → first answered signed request | runs (ms) | median (ms) |',
