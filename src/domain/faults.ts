@@ -166,7 +166,7 @@ export function faultAnswer(error: FaultError | undefined, surface: string): Req
   const status = error?.status ?? 500;
   const fallback =
     status === 503
-      ? { code: Errors.STORE_UNAVAILABLE.code, msg: 'The service is temporarily unavailable.' }
+      ? { code: Errors.STORE_UNAVAILABLE.code, msg: Errors.STORE_UNAVAILABLE.message }
       : status >= 500
         ? { code: Errors.INTERNAL.code, msg: Errors.INTERNAL.message }
         : { code: Errors.INVALID_PARAMETER.code, msg: Errors.INVALID_PARAMETER.message };

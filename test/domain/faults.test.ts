@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ServiceError } from '../../src/domain/errors.js';
+import { Errors, ServiceError } from '../../src/domain/errors.js';
 import { faultAnswer, parseFaultRule } from '../../src/domain/faults.js';
 
 const OPERATIONS = new Set(['ShowClusterEncryptInfo', 'EncryptCluster', 'RotateKey', 'CreateKey']);
@@ -145,7 +145,12 @@ describe('faultAnswer', () => {
       error_code: 'DWS.0500',
       error_msg: 'Internal server error.',
     });
-    assert.equal(faultAnswer({ status: 503 }, 'KMS').error_code, 'KMS.0503');
+    // 503: the code and message of the real 503 (the store unreachable), as docs/testing.md says.
+    assert.deepEqual(faultAnswer({ status: 503 }, 'KMS'), {
+      status: 503,
+      error_code: 'KMS.0503',
+      error_msg: Errors.STORE_UNAVAILABLE.message,
+    });
     assert.equal(faultAnswer({ status: 502 }, 'KMS').error_code, 'KMS.0500');
     assert.equal(faultAnswer({ status: 409 }, 'DWS').error_code, 'DWS.0001');
     assert.deepEqual(faultAnswer({ status: 429, error_code: 'DWS.0429', error_msg: 'Slow down.' }, 'DWS'), {

@@ -260,6 +260,25 @@ describe('fault rules over HTTP: each field', () => {
     assert.equal(created.status, 200, 'the faulted call changed nothing');
   });
 
+  test('a faulted answer carries the headers and body of the real one, and X-Dws-Fault', async () => {
+    const unknown = '11111111-2222-4333-8444-555555555555';
+    const real = await info(unknown);
+    assert.equal(real.status, 404, real.text);
+    const id = await addRule({
+      operation: 'ShowClusterEncryptInfo',
+      cluster_id: ids.clusters.c1,
+      error: { status: 404, error_code: real.body.error_code, error_msg: real.body.error_msg },
+    });
+    const faulted = await info(ids.clusters.c1!);
+    assert.equal(faulted.status, real.status);
+    assert.deepEqual(faulted.body, real.body);
+    const names = (res: typeof real) => [...res.headers.keys()].filter((h) => h !== 'x-dws-fault').sort();
+    assert.deepEqual(names(faulted), names(real));
+    assert.equal(faulted.headers.get('content-type'), real.headers.get('content-type'));
+    assert.equal(faulted.headers.get('x-dws-fault'), id);
+    assert.equal(real.headers.get('x-dws-fault'), null);
+  });
+
   test('"*": every operation, never the control API nor the public routes', async () => {
     const id = await addRule({ operation: '*', error: { status: 500 } });
     for (const [method, path, body] of [
