@@ -159,3 +159,30 @@ export function parseSeedDocument(body: unknown): SeedDocument {
   });
   return doc;
 }
+
+/**
+ * Refuses a checked document whose names are already taken in its project, before anything is created:
+ * a seed either creates all it declares or nothing (keys and clusters are created one by one, so a
+ * clash found half-way would leave the first half behind).
+ */
+export function refuseSeedConflicts(
+  doc: SeedDocument,
+  taken: { aliases: ReadonlySet<string>; clusterNames: ReadonlySet<string> },
+): void {
+  doc.keys.forEach((key, i) => {
+    if (taken.aliases.has(key.alias)) {
+      throw invalid(
+        `keys[${i}].alias`,
+        `is taken: the project already has a key ${key.alias} (reset it first)`,
+      );
+    }
+  });
+  doc.clusters.forEach((cluster, i) => {
+    if (taken.clusterNames.has(cluster.name)) {
+      throw invalid(
+        `clusters[${i}].name`,
+        `is taken: the project already has a cluster ${cluster.name} (reset it first)`,
+      );
+    }
+  });
+}

@@ -6,12 +6,13 @@
 import { randomBytes } from 'node:crypto';
 import { rootKeyFingerprint } from '../crypto/index.js';
 import { Errors, ServiceError } from '../domain/errors.js';
-import type { SeedDocument, SeedResult } from '../domain/seed.js';
+import { refuseSeedConflicts, type SeedDocument, type SeedResult } from '../domain/seed.js';
 import { parseRotateTime } from '../domain/time.js';
-import { updateCluster } from '../store/clusters.js';
+import { findClusterByName, updateCluster } from '../store/clusters.js';
 import type { Database } from '../store/database.js';
 import { clearState, readState, stateTables, type TableRows, writeState } from '../store/emulator-state.js';
 import { finishActiveJobsNow, jobStatuses } from '../store/jobs.js';
+import { findKeyByAlias } from '../store/keys.js';
 import type { Actor } from './actor.js';
 import type { ClusterService } from './clusters.js';
 import type { FaultRules } from './faults.js';
@@ -105,6 +106,16 @@ export class EmulatorService {
     const projectId = doc.project_id ?? defaultProjectId;
     const actor: Actor = { domainId: this.options.domainOf(projectId), projectId, userName: 'emulator:seed' };
     const result: SeedResult = { project_id: projectId, keys: {}, clusters: {} };
+    const db = this.options.database.db;
+    const aliases = new Set<string>();
+    const clusterNames = new Set<string>();
+    for (const key of doc.keys) {
+      if (await findKeyByAlias(db, projectId, key.alias)) aliases.add(key.alias);
+    }
+    for (const cluster of doc.clusters) {
+      if (await findClusterByName(db, projectId, cluster.name)) clusterNames.add(cluster.name);
+    }
+    refuseSeedConflicts(doc, { aliases, clusterNames });
     for (const key of doc.keys) {
       const row = await this.options.keys.createKey(actor, { alias: key.alias, spec: key.spec });
       result.keys[key.alias] = row.id;

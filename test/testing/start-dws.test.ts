@@ -531,6 +531,31 @@ describe('the /_dws/ control API', () => {
     assert.equal(old.body.key_info.key_state, '4', 'pending deletion');
   });
 
+  test('a seed naming a key alias or a cluster name the project already has creates nothing', async () => {
+    await call(dws, 'POST', '/_dws/reset', {});
+    const first = await call(dws, 'POST', '/_dws/seed', {
+      keys: [{ alias: 'k1' }],
+      clusters: [{ name: 'c1' }],
+    });
+    assert.equal(first.status, 200, first.text);
+    const before = (await call(dws, 'GET', '/_dws/state')).body.tables;
+    for (const [doc, field] of [
+      [{ keys: [{ alias: 'k2' }, { alias: 'k1' }], clusters: [{ name: 'c2' }] }, 'keys\\[1\\]\\.alias'],
+      [{ keys: [{ alias: 'k2' }], clusters: [{ name: 'c2' }, { name: 'c1' }] }, 'clusters\\[1\\]\\.name'],
+    ] as const) {
+      const refused = await call(dws, 'POST', '/_dws/seed', doc);
+      assert.equal(refused.status, 400, refused.text);
+      assert.equal(refused.body.error_code, 'DWS.0001');
+      assert.match(refused.body.error_msg, new RegExp(`^seed: ${field} is taken`));
+      const after = (await call(dws, 'GET', '/_dws/state')).body.tables;
+      assert.deepEqual(
+        [after.kms_keys.length, after.clusters.length, after.audit_events?.length],
+        [before.kms_keys.length, before.clusters.length, before.audit_events?.length],
+        'nothing was created',
+      );
+    }
+  });
+
   test('the control API is in /openapi.json under its own tag', async () => {
     const doc = (await (await fetch(`${dws.endpoint}/openapi.json`)).json()) as any;
     assert.ok(doc.tags.some((t: { name: string }) => t.name === 'emulator'));
