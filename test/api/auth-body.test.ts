@@ -69,7 +69,7 @@ describe('request bodies and authentication', () => {
       assert.equal(res.body.error_code, 'DWS.0001');
       assert.match(res.body.error_msg, /deeper than 32 levels/);
     });
-    assert.ok(!lengths.includes(deep.length));
+    assert.ok(!lengths.includes(deep.length), '!lengths.includes(deep.length)');
     // The token route is public: the cap is all that protects it.
     const token = await fetch(`${ts.baseUrl}/v3/auth/tokens`, {
       method: 'POST',

@@ -52,16 +52,25 @@ function assertClusterInfo(c: any): void {
   assert.equal(typeof c.port, 'number');
   assert.equal(typeof c.number_of_node, 'number');
   assert.equal(typeof c.recent_event, 'number');
-  assert.ok(Array.isArray(c.endpoints) && c.endpoints.length > 0);
-  assert.ok(Array.isArray(c.public_endpoints));
-  assert.ok(Array.isArray(c.tags));
+  assert.ok(
+    Array.isArray(c.endpoints) && c.endpoints.length > 0,
+    'Array.isArray(c.endpoints) && c.endpoints.length > 0',
+  );
+  assert.ok(Array.isArray(c.public_endpoints), 'Array.isArray(c.public_endpoints)');
+  assert.ok(Array.isArray(c.tags), 'Array.isArray(c.tags)');
   assert.equal(c.nodes.length, c.number_of_node);
   for (const node of c.nodes) {
     assert.deepEqual(Object.keys(node).sort(), ['id', 'name', 'status']);
     for (const v of Object.values(node)) assert.equal(typeof v, 'string');
   }
-  assert.ok(c.public_ip === null || typeof c.public_ip.public_bind_type === 'string');
-  assert.ok(c.failed_reasons === null || 'error_code' in c.failed_reasons);
+  assert.ok(
+    c.public_ip === null || typeof c.public_ip.public_bind_type === 'string',
+    "c.public_ip === null || typeof c.public_ip.public_bind_type === 'string'",
+  );
+  assert.ok(
+    c.failed_reasons === null || 'error_code' in c.failed_reasons,
+    "c.failed_reasons === null || 'error_code' in c.failed_reasons",
+  );
   assert.equal(typeof c.action_progress, 'object');
   for (const v of Object.values(c.action_progress)) assert.match(v as string, /^\d{1,3}%$/);
 }
@@ -166,7 +175,7 @@ for (const store of stores()) {
       const v2 = await ts.call('GET', `/v2/${p}/clusters`);
       assert.equal(v2.status, 200, v2.text);
       assert.deepEqual(v2.body, v1.body);
-      assert.ok(v2.body.count >= 1);
+      assert.ok(v2.body.count >= 1, 'v2.body.count >= 1');
       for (const c of v2.body.clusters) assertClusterInfo(c);
       const none = await ts.call('GET', `/v2/${p}/clusters`, undefined, {
         query: { enterprise_project_id: '11111111-2222-4333-8444-555555555555' },

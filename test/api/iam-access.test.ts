@@ -28,7 +28,7 @@ function assertError(res: ApiResponse, status: number, code: string) {
     res.text,
   );
   assert.equal(res.body.error_code, code, res.text);
-  assert.ok(res.headers.get('x-request-id'));
+  assert.ok(res.headers.get('x-request-id'), "res.headers.get('x-request-id')");
 }
 
 const MIN = 60_000;
@@ -319,7 +319,10 @@ for (const store of stores()) {
         );
         // A's listing does not show B's cluster, and B's does not show A's.
         const aList = await ts.callAs(USERS.admin, 'GET', `/v1.0/${p1}/clusters`);
-        assert.ok(!aList.body.clusters.some((c: any) => c.name === 'beta-cluster'));
+        assert.ok(
+          !aList.body.clusters.some((c: any) => c.name === 'beta-cluster'),
+          "!aList.body.clusters.some((c: any) => c.name === 'beta-cluster')",
+        );
         const bList = await beta('GET', `/v1.0/${b}/clusters`);
         assert.deepEqual(
           bList.body.clusters.map((c: any) => c.name),

@@ -135,7 +135,7 @@ for (const store of stores()) {
       assert.equal(success.access_key, null);
       assert.equal(success.resource_type, 'token');
       assert.match(success.resource_id, /^[0-9a-f-]{36}$/, 'the token id, not the token');
-      assert.ok(success.detail.expires_at);
+      assert.ok(success.detail.expires_at, 'success.detail.expires_at');
       const failure = events.find((e) => e.result === 'failure' && e.user === 'operator');
       assert.ok(failure, 'a wrong password for a real user of the project is on the project’s trail');
       assert.equal(failure.detail.error_code, 'IAM.0401');
@@ -183,7 +183,7 @@ for (const store of stores()) {
         assert.equal(res.status, 200, res.text);
       }
       const all = await allEvents();
-      assert.ok(all.length >= 6);
+      assert.ok(all.length >= 6, 'all.length >= 6');
       const ids = all.map((e) => Number(e.id));
       assert.deepEqual(
         ids,
@@ -196,7 +196,7 @@ for (const store of stores()) {
         const query: Record<string, string> = { limit: '2', ...(marker ? { marker } : {}) };
         const res = await ts.callAs(USERS.admin, 'GET', `/v1/${p1}/audit-events`, undefined, { query });
         assert.equal(res.status, 200, res.text);
-        assert.ok(res.body.events.length <= 2);
+        assert.ok(res.body.events.length <= 2, 'res.body.events.length <= 2');
         seen.push(...res.body.events.map((e: any) => e.id));
         marker = res.body.next_marker;
       } while (marker !== null);
@@ -229,9 +229,12 @@ for (const store of stores()) {
         } as never);
       const first = await page();
       assert.equal(first.events.length, 2);
-      assert.ok(first.next_marker);
+      assert.ok(first.next_marker, 'first.next_marker');
       const second = await page(first.next_marker);
-      assert.ok(Number(second.events[0].id) < Number(first.events[1].id));
+      assert.ok(
+        Number(second.events[0].id) < Number(first.events[1].id),
+        'Number(second.events[0].id) < Number(first.events[1].id)',
+      );
     });
 
     test('bad limit or marker is 400', async () => {
@@ -257,8 +260,14 @@ for (const store of stores()) {
       );
       assert.equal(beta.status, 200, beta.text);
       const acmeEvents = await allEvents();
-      assert.ok(!acmeEvents.some((e) => e.resource_id === beta.body.cluster.id));
-      assert.ok(acmeEvents.every((e) => e.domain_id === ACME.domainId || e.domain_id === null));
+      assert.ok(
+        !acmeEvents.some((e) => e.resource_id === beta.body.cluster.id),
+        '!acmeEvents.some((e) => e.resource_id === beta.body.cluster.id)',
+      );
+      assert.ok(
+        acmeEvents.every((e) => e.domain_id === ACME.domainId || e.domain_id === null),
+        'acmeEvents.every((e) => e.domain_id === ACME.domainId || e.domain_id === null)',
+      );
       const betaEvents = await allEvents(BETA.p1.id, USERS.betaAdmin);
       assert.deepEqual(
         betaEvents.map((e) => e.resource_id),

@@ -123,7 +123,7 @@ describe('a malformed identities file stops the start', () => {
     assert.match(message, /accounts\[0\]\.users\[0\]\.credentials\[0\]\.sk must be 16 to 256 characters/);
     assert.match(message, /accounts\[1\]\.users\[0\]\.password_hash N must be a power of two/);
     assert.match(message, /accounts\[0\]\.users\[3\]\.deny\[0\] is not a known action/);
-    assert.ok(!message.includes('tooShortSecret'));
+    assert.ok(!message.includes('tooShortSecret'), "!message.includes('tooShortSecret')");
     assertNoSecret(message);
   });
 
@@ -149,7 +149,7 @@ describe('a malformed identities file stops the start', () => {
     try {
       await startServer(loadConfig(setup.env), { logger: false });
     } catch (error) {
-      assert.ok(error instanceof ConfigError);
+      assert.ok(error instanceof ConfigError, 'error instanceof ConfigError');
       message = error.message;
     }
     assert.match(message, /is writable by others \(mode 0646\).*chmod 600/);

@@ -106,7 +106,7 @@ describe('secrets never reach the log', () => {
       assert.ok(!output.includes(secret), `the log contains the ${name}`);
     }
     // The token's random part alone neither.
-    assert.ok(!output.includes(token.slice(5)));
+    assert.ok(!output.includes(token.slice(5)), '!output.includes(token.slice(5))');
   });
 
   test('the logger redacts secret fields and headers whatever logs them', () => {

@@ -65,7 +65,10 @@ describe('the official IAM SDK (KeystoneCreateUserTokenByPassword)', () => {
     assert.equal(response.token.user.domain.name, ACME.name);
     assert.equal(response.token.user.password_expires_at, '');
     assert.equal(response.token.project.id, ACME.p1.id);
-    assert.ok(Date.parse(response.token.expires_at) > Date.now());
+    assert.ok(
+      Date.parse(response.token.expires_at) > Date.now(),
+      'Date.parse(response.token.expires_at) > Date.now()',
+    );
 
     // The token alone (no signature) drives the DWS API through the official core client.
     const dws = new HcClient(new DefaultHttpClient({}, [ts.baseUrl])).withEndpoints([ts.baseUrl]);
@@ -82,7 +85,10 @@ describe('the official IAM SDK (KeystoneCreateUserTokenByPassword)', () => {
     const created = await call('POST', '/v2/{project_id}/clusters', clusterBody('iam-sdk-cluster'));
     assert.match(created.cluster.id, /^[0-9a-f-]{36}$/);
     const listed = await call('GET', '/v2/{project_id}/clusters');
-    assert.ok(listed.clusters.some((c: { id: string }) => c.id === created.cluster.id));
+    assert.ok(
+      listed.clusters.some((c: { id: string }) => c.id === created.cluster.id),
+      'listed.clusters.some((c: { id: string }) => c.id === created.cluster.id)',
+    );
     const info = await call('GET', `/v1/{project_id}/clusters/${created.cluster.id}/encrypt-info`);
     assert.equal(info.master_key_id, null);
   });
@@ -93,7 +99,7 @@ describe('the official IAM SDK (KeystoneCreateUserTokenByPassword)', () => {
       (error: any) => {
         assert.equal(error.httpStatusCode, 401);
         assert.equal(error.errorCode, 'IAM.0401');
-        assert.ok(error.errorMsg);
+        assert.ok(error.errorMsg, 'error.errorMsg');
         return true;
       },
     );

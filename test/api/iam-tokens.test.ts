@@ -57,7 +57,7 @@ for (const store of stores()) {
       assert.equal(res.status, 201, res.text);
       const token = res.headers.get('x-subject-token');
       assert.match(token ?? '', /^dwst_[A-Za-z0-9_-]{43}$/);
-      assert.ok(res.headers.get('x-request-id'));
+      assert.ok(res.headers.get('x-request-id'), "res.headers.get('x-request-id')");
       const t = res.body.token;
       assert.deepEqual(Object.keys(t).sort(), [
         'catalog',
@@ -78,7 +78,10 @@ for (const store of stores()) {
       assert.match(t.issued_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
       const issued = Date.parse(t.issued_at);
       const expires = Date.parse(t.expires_at);
-      assert.ok(issued >= before - 1000 && issued <= now() + 1000);
+      assert.ok(
+        issued >= before - 1000 && issued <= now() + 1000,
+        'issued >= before - 1000 && issued <= now() + 1000',
+      );
       assert.equal(expires - issued, TTL_SECONDS * 1000);
       assert.ok(!res.text.includes(USERS.admin.password), 'the password is not echoed');
       assert.ok(!res.text.includes(token!), 'the token is only in the header');
@@ -228,7 +231,10 @@ for (const store of stores()) {
       const badJsonBody: any = await badJson.json();
       assert.equal(badJson.status, 400);
       assert.equal(badJsonBody.error_code, 'IAM.0002');
-      assert.ok(!JSON.stringify(badJsonBody).includes(USERS.admin.password));
+      assert.ok(
+        !JSON.stringify(badJsonBody).includes(USERS.admin.password),
+        '!JSON.stringify(badJsonBody).includes(USERS.admin.password)',
+      );
     });
 
     test('validation messages never echo the password', async () => {
@@ -299,10 +305,13 @@ for (const store of stores()) {
     test('the store keeps only the SHA-256 of a token', async () => {
       const token = await tokenFor(ts.baseUrl, USERS.admin, ACME.p1.id);
       const rows = await ts.server.database.db.selectFrom('tokens').selectAll().execute();
-      assert.ok(rows.length > 0);
+      assert.ok(rows.length > 0, 'rows.length > 0');
       const text = JSON.stringify(rows);
       assert.ok(!text.includes(token) && !text.includes(token.slice(5)), 'the token is not stored');
-      assert.ok(rows.some((r) => r.token_hash === tokenHash(token)));
+      assert.ok(
+        rows.some((r) => r.token_hash === tokenHash(token)),
+        'rows.some((r) => r.token_hash === tokenHash(token))',
+      );
     });
 
     test('a token expires after DWS_TOKEN_TTL_SECONDS, cached or not', async () => {

@@ -106,7 +106,7 @@ describe('OpenAPI document', () => {
       'string_to_sign',
     ]);
     assert.deepEqual(doc.components.schemas.ErrorBody.required.sort(), ['error_code', 'error_msg']);
-    assert.ok(doc.components.securitySchemes.sdkHmacSha256);
+    assert.ok(doc.components.securitySchemes.sdkHmacSha256, 'doc.components.securitySchemes.sdkHmacSha256');
     assert.deepEqual(unresolvedRefs(doc), []);
   });
 

@@ -28,7 +28,7 @@ describe('health and readiness', () => {
     const res = await fetch(`${ts.baseUrl}/healthz`);
     assert.equal(res.status, 200);
     assert.deepEqual(await res.json(), { status: 'ok' });
-    assert.ok(res.headers.get('x-request-id'));
+    assert.ok(res.headers.get('x-request-id'), "res.headers.get('x-request-id')");
   });
 
   test('/readyz answers 200 with the store when it is reachable and migrated', async () => {
@@ -125,6 +125,7 @@ describe('metrics', () => {
         route: '/v1.0/:project_id/kms/create-key',
         status: '200',
       }) ?? 0) >= 1,
+      "(sample(text, 'dws_http_request_duration_seconds_count', { method: 'POST', route: '/v1.0/:project_id/kms/create-key', status: '200', }) ?? 0) >= 1",
     );
     assert.equal(
       sample(text, 'dws_http_requests_total', {

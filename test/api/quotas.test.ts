@@ -162,7 +162,7 @@ describe('per-access-key rate limit', () => {
     assert.deepEqual(Object.keys(throttled.body).sort(), ['error_code', 'error_msg']);
     assert.equal(throttled.body.error_code, 'APIGW.0308');
     assert.equal(throttled.headers.get('retry-after'), '1');
-    assert.ok(throttled.headers.get('x-request-id'));
+    assert.ok(throttled.headers.get('x-request-id'), "throttled.headers.get('x-request-id')");
     assert.equal((await list(USERS.operator)).status, 200, 'another access key has its own bucket');
     clock += 500; // half a second refills one request at 2/s
     assert.equal((await list(USERS.admin)).status, 200);

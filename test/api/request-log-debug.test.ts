@@ -47,7 +47,10 @@ test('debug: the request body, with secret fields redacted', async () => {
     const body = line?.body as { cluster: Record<string, unknown> };
     assert.equal(body.cluster.name, 'logged-cluster');
     assert.equal(body.cluster.db_password, '[redacted]');
-    assert.ok(!JSON.stringify(lines).includes('Secret!Passw0rd'));
+    assert.ok(
+      !JSON.stringify(lines).includes('Secret!Passw0rd'),
+      "!JSON.stringify(lines).includes('Secret!Passw0rd')",
+    );
   } finally {
     await ts.close({ removeData: true });
   }

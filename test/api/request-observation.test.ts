@@ -120,7 +120,7 @@ test("the request metrics' exposition is prom-client's for the same observations
   const expected = await registry.metrics();
   const actual = await ours.render();
   for (const name of ['dws_http_requests_total', 'dws_http_request_duration_seconds']) {
-    assert.ok(section(expected, name));
+    assert.ok(section(expected, name), 'section(expected, name)');
     assert.equal(section(actual, name), section(expected, name));
   }
 });

@@ -18,7 +18,7 @@ function assertErrorFormat(
     res.text,
   );
   assert.equal(res.body.error_code, code, res.text);
-  assert.ok(res.body.error_msg.length > 0);
+  assert.ok(res.body.error_msg.length > 0, 'res.body.error_msg.length > 0');
   assert.ok(res.headers.get('x-request-id'), 'X-Request-Id on every answer');
 }
 
@@ -151,7 +151,7 @@ for (const store of stores()) {
       assert.equal(res.status, 404);
       const body = (await res.json()) as any;
       assert.equal(body.error_code, 'DWS.0007');
-      assert.ok(res.headers.get('x-request-id'));
+      assert.ok(res.headers.get('x-request-id'), "res.headers.get('x-request-id')");
     });
 
     test('an unknown path of the KMS or IAM surface answers 404 with that surface, before authentication', async () => {
@@ -198,12 +198,15 @@ for (const store of stores()) {
       assert.equal(c.status, 'AVAILABLE');
       assert.equal(c.number_of_node, 3);
       assert.equal(c.db_password, undefined, 'the password is never returned');
-      assert.ok(!detail.text.includes('Secret!Passw0rd'));
+      assert.ok(!detail.text.includes('Secret!Passw0rd'), "!detail.text.includes('Secret!Passw0rd')");
       const defaulted = await ts.call('POST', `/v2/${p}/clusters`, clusterBody('default-agent'));
       const d = await ts.call('GET', `/v1.0/${p}/clusters/${defaulted.body.cluster.id}`);
       assert.equal(d.body.cluster.guest_agent_version, '8.3.0.200', 'documented default');
       const list = await ts.call('GET', `/v1.0/${p}/clusters`);
-      assert.ok(list.body.clusters.some((x: any) => x.id === id));
+      assert.ok(
+        list.body.clusters.some((x: any) => x.id === id),
+        'list.body.clusters.some((x: any) => x.id === id)',
+      );
       assert.equal(list.body.count, list.body.clusters.length);
       const del = await ts.call('DELETE', `/v1.0/${p}/clusters/${id}`);
       assert.equal(del.status, 202);

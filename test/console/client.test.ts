@@ -121,7 +121,7 @@ describe('console API client', () => {
     );
     const api = new ApiClient(await akskSession(), undefined, HOST);
     await assert.rejects(rotateKey(api, CLUSTER), (error: unknown) => {
-      assert.ok(error instanceof ApiError);
+      assert.ok(error instanceof ApiError, 'error instanceof ApiError');
       assert.equal(error.status, 400);
       assert.equal(error.code, 'DWS.0405');
       assert.equal(error.message, 'guestAgent too old');
@@ -170,7 +170,10 @@ describe('console API client', () => {
     const page = await listAuditEvents(api);
     assert.deepEqual(page, { events: [], next_marker: null });
     assert.equal(sent.length, 2);
-    assert.ok(Math.abs(api.clockOffsetMs - 3 * 3600 * 1000) < 5_000);
+    assert.ok(
+      Math.abs(api.clockOffsetMs - 3 * 3600 * 1000) < 5_000,
+      'Math.abs(api.clockOffsetMs - 3 * 3600 * 1000) < 5_000',
+    );
     // Later requests use the learnt offset at once.
     await listAuditEvents(api);
     assert.equal(sent.length, 3);

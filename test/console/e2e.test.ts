@@ -449,7 +449,7 @@ if (setup.problem) {
       await page.getByRole('button', { name: 'Sign out' }).click();
       await page.getByText('Signed out. The secret was forgotten.').waitFor();
       const stored = await page.evaluate(() => JSON.stringify({ ...sessionStorage, ...localStorage }));
-      assert.ok(!stored.includes(ts.sk));
+      assert.ok(!stored.includes(ts.sk), '!stored.includes(ts.sk)');
       assert.ok(!stored.includes(ts.ak), 'no credential left behind');
       await page.goto(`${base}/console/keys`);
       await page.getByRole('heading', { name: 'DWS encryption console' }).waitFor();

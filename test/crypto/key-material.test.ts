@@ -209,7 +209,7 @@ test('golden SM4 blob (sm4-ctr-hmac-sha256)', () => {
   const expected = createHmac('sha256', mac)
     .update(Buffer.concat([Buffer.from('sm4-ctr-hmac-sha256/v1'), iv, ct, len, aad]))
     .digest();
-  assert.ok(timingSafeEqual(expected, tag));
+  assert.ok(timingSafeEqual(expected, tag), 'timingSafeEqual(expected, tag)');
   const d = createDecipheriv('sm4-ctr', enc, iv);
   assert.deepEqual(Buffer.concat([d.update(ct), d.final()]), goldenPlaintext);
 });

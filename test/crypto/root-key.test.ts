@@ -33,7 +33,7 @@ test('parseRootKey rejects wrong lengths and non-base64 without echoing the valu
     assert.throws(
       () => parseRootKey(value),
       (err: unknown) => {
-        assert.ok(err instanceof Error);
+        assert.ok(err instanceof Error, 'err instanceof Error');
         assert.match(err.message, /32 bytes/);
         if (value.length > 0) assert.ok(!err.message.includes(value), 'message must not contain the value');
         return true;

@@ -388,7 +388,7 @@ describe('ground truth: the official client over HTTP', () => {
       contentType: 'application/json;charset=UTF-8',
       data: { encryption_enabled: true, key: 'é', nested: { ids: [1, 2, 3] } },
     });
-    assert.ok(req.body.length > 0);
+    assert.ok(req.body.length > 0, 'req.body.length > 0');
     assert.match(req.headers.authorization!, /SignedHeaders=content-type;host;x-project-id;x-sdk-date,/);
     check(req);
   });
@@ -575,10 +575,10 @@ describe('verifySignature failures', () => {
     const result = verifySignature(i);
     assert.deepEqual(withoutDebug(result), { ok: false, reason: 'bad_signature' });
     // What the server computed, for the caller to compare with its signer's: no secret in it.
-    assert.ok(!result.ok && result.debug);
+    assert.ok(!result.ok && result.debug, '!result.ok && result.debug');
     assert.match(result.debug.canonicalRequest, /^GET\n/);
     assert.match(result.debug.stringToSign, /^SDK-HMAC-SHA256\n\d{8}T\d{6}Z\n[0-9a-f]{64}$/);
-    assert.ok(!JSON.stringify(result.debug).includes(SK));
+    assert.ok(!JSON.stringify(result.debug).includes(SK), '!JSON.stringify(result.debug).includes(SK)');
     assert.equal(verifySignature(getInput()).ok, true);
   });
 
@@ -682,7 +682,7 @@ describe('verifySignature failures', () => {
     });
     it('UNSIGNED-PAYLOAD with a body is refused unless allowed (the signature does not cover the body)', () => {
       const i = withSha('UNSIGNED-PAYLOAD');
-      assert.ok(i.body.length > 0);
+      assert.ok(i.body.length > 0, 'i.body.length > 0');
       assert.deepEqual(verifySignature(i), { ok: false, reason: 'content_hash_mismatch' });
       assert.equal(verifySignature({ ...i, allowUnsignedPayload: true }).ok, true);
       assert.equal(

@@ -108,7 +108,7 @@ test('two identical instances share one PostgreSQL database and one root key', (
   assert.equal(first.depends_on.postgres.condition, 'service_healthy');
   // What the service itself makes of that environment (the image adds HOST, PORT and DATA_DIR).
   const config = loadConfig({ ...env, HOST: '0.0.0.0', PORT: '8080', DATA_DIR: '/data' });
-  assert.ok(config.databaseUrl.startsWith('postgres://'));
+  assert.ok(config.databaseUrl.startsWith('postgres://'), "config.databaseUrl.startsWith('postgres://')");
   assert.equal(config.rootKey, ROOT_KEY);
   assert.equal(config.bootstrap.ak, 'CIAKEXAMPLE000000001');
 
@@ -143,7 +143,10 @@ test('every service is health-checked; the instances on /readyz; the load balanc
     (lb.ports as string[]).some((p) => String(p).endsWith(':8080')),
     'the load balancer publishes port 8080',
   );
-  assert.ok((lb.volumes as string[]).includes('./deploy/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro'));
+  assert.ok(
+    (lb.volumes as string[]).includes('./deploy/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro'),
+    "(lb.volumes as string[]).includes('./deploy/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro')",
+  );
 });
 
 test('deploy/haproxy.cfg balances over every instance, each checked on GET /readyz', () => {

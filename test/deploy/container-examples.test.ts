@@ -23,7 +23,10 @@ test('GitHub Actions: the service container and the job share the credential; po
   const job = parse(read('github-actions.yml')).jobs.test;
   const service = job.services['dws-encryption'];
   assertSameCredential(service.env, job.env);
-  assert.ok((service.ports as string[]).includes('8080:8080'));
+  assert.ok(
+    (service.ports as string[]).includes('8080:8080'),
+    "(service.ports as string[]).includes('8080:8080')",
+  );
   assert.equal(job.env.DWS_ENDPOINT, 'http://127.0.0.1:8080');
 });
 

@@ -7,7 +7,7 @@ function issuesOf(document: unknown): readonly string[] {
   try {
     validateIdentities(document);
   } catch (error) {
-    assert.ok(error instanceof IdentitiesError);
+    assert.ok(error instanceof IdentitiesError, 'error instanceof IdentitiesError');
     return error.issues;
   }
   assert.fail('expected the document to be refused');
@@ -32,7 +32,10 @@ test('the fixture (every kind of user) is valid and typed', () => {
   assert.equal(admin.password, USERS.admin.password);
   assert.deepEqual(admin.credentials, [{ ak: USERS.admin.ak, sk: USERS.admin.sk }]);
   assert.deepEqual(acme!.users[3]!.deny, ['dws:openAPICluster:delete', 'kms:*']);
-  assert.ok(acme!.users[2]!.passwordHash?.startsWith('scrypt$'));
+  assert.ok(
+    acme!.users[2]!.passwordHash?.startsWith('scrypt$'),
+    "acme!.users[2]!.passwordHash?.startsWith('scrypt$')",
+  );
   assert.notEqual(beta!.users[0]!.id, admin.id, 'same name in another account, another id');
   assert.equal(beta!.projects[0]!.id, BETA.p1.id);
 });

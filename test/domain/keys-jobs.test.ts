@@ -15,7 +15,7 @@ test('key state machine', () => {
     try {
       keyTransition(state, action);
     } catch (error) {
-      assert.ok(error instanceof ServiceError);
+      assert.ok(error instanceof ServiceError, 'error instanceof ServiceError');
       return error.def;
     }
     assert.fail(`${action} from ${state} should be refused`);

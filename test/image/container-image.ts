@@ -235,6 +235,7 @@ test('the image holds the built service and its production dependencies only: no
   );
   assert.ok(
     existsSync(join(app, 'dist/src/cli/main.js')) && existsSync(join(app, 'dist/console/index.html')),
+    "existsSync(join(app, 'dist/src/cli/main.js')) && existsSync(join(app, 'dist/console/index.html'))",
   );
 
   // Every installed package must be a production one according to the lockfile.

@@ -69,7 +69,10 @@ test('migration 0003 copies the master key of conversions stored before it out o
   const upTo = (last: string) => ({
     getMigrations: async () => Object.fromEntries(Object.entries(all).filter(([name]) => name <= last)),
   });
-  assert.ok((await new Migrator({ db, provider: upTo('0002_tokens') }).migrateToLatest()).results);
+  assert.ok(
+    (await new Migrator({ db, provider: upTo('0002_tokens') }).migrateToLatest()).results,
+    "(await new Migrator({ db, provider: upTo('0002_tokens') }).migrateToLatest()).results",
+  );
   const keyId = randomUUID();
   const { master_key_id: _, ...old } = job({
     name: 'encryptCluster',

@@ -128,11 +128,11 @@ test('npm pack, install into a fresh project, and a user test there', {
     maxBuffer: 64 * 1024 * 1024,
   });
   const [info] = JSON.parse(packed.stdout) as { filename: string; files: { path: string }[] }[];
-  assert.ok(info);
+  assert.ok(info, 'info');
   const files = info.files.map((f) => f.path);
-  assert.ok(files.includes('dist/src/testing/index.js'));
-  assert.ok(files.includes('dist/src/testing/index.d.ts'));
-  assert.ok(files.includes('dist/console/index.html'));
+  assert.ok(files.includes('dist/src/testing/index.js'), "files.includes('dist/src/testing/index.js')");
+  assert.ok(files.includes('dist/src/testing/index.d.ts'), "files.includes('dist/src/testing/index.d.ts')");
+  assert.ok(files.includes('dist/console/index.html'), "files.includes('dist/console/index.html')");
   assert.ok(!files.some((f) => f.startsWith('src/') || f.startsWith('test/')), 'sources and tests stay out');
 
   const project = join(work, 'user-project');

@@ -98,7 +98,7 @@ describe('limits', () => {
     });
     assert.equal(res.status, 413, res.text);
     assert.equal(res.body.error_code, 'KMS.0003');
-    assert.ok(res.headers.get('x-request-id'));
+    assert.ok(res.headers.get('x-request-id'), "res.headers.get('x-request-id')");
     assert.equal(await snapshotStore(ts.server.database.db), before);
   });
 
@@ -182,7 +182,7 @@ describe('limits', () => {
     const refused = await ts.call('POST', `/v2/${p}/clusters/${second}/encrypt`, encrypt);
     assert.equal(refused.status, 503, refused.text);
     assert.equal(refused.body.error_code, 'DWS.0505');
-    assert.ok(refused.headers.get('x-request-id'));
+    assert.ok(refused.headers.get('x-request-id'), "refused.headers.get('x-request-id')");
     const afterwards = await snapshotStore(ts.server.database.db);
     // The running job reports progress meanwhile; only jobs rows may differ, and not in number.
     const withoutJobs = (snapshot: string) =>

@@ -81,7 +81,7 @@ describe('two instances on one PostgreSQL database', { skip: postgresSkip() }, (
     assert.equal(audits.length, 20);
     // A master-key request naming the current key rotates the data key instead: count what happened.
     const dataKeyRotations = audits.filter((e) => e.detail?.includes('data_key')).length;
-    assert.ok(dataKeyRotations >= 16);
+    assert.ok(dataKeyRotations >= 16, 'dataKeyRotations >= 16');
     const cluster = await db
       .selectFrom('clusters')
       .selectAll()

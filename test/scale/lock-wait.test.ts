@@ -103,7 +103,7 @@ describe('a row lock held by a stuck session', { skip: postgresSkip() }, () => {
     for (const res of rotated) {
       assert.equal(res.status, 503, res.text);
       assert.equal(res.body.error_code, 'DWS.0506');
-      assert.ok(res.headers.get('retry-after'));
+      assert.ok(res.headers.get('retry-after'), "res.headers.get('retry-after')");
     }
     const elsewhere = await ts.call('POST', `/v1/${p}/clusters/${other}/rotate-key`);
     assert.equal(elsewhere.status, 200, elsewhere.text);
@@ -150,7 +150,7 @@ describe('a row lock held by a stuck session', { skip: postgresSkip() }, () => {
       .catch((error: Error) => error);
     await eventually('the rotation waits for the lock', async () => (await waiting()) === 1, 120_000, 50);
     controller.abort();
-    assert.ok((await call) instanceof Error);
+    assert.ok((await call) instanceof Error, '(await call) instanceof Error');
     await eventually('the wait is cancelled', async () => (await waiting()) === 0, 120_000, 50);
     // The lock is freed: a rotation that had only been waiting would now commit.
     await stuck.query('ROLLBACK');

@@ -222,7 +222,7 @@ describe('several service processes on one PostgreSQL database', { skip: postgre
         `${r.status} ${r.text}`,
       );
     }
-    assert.ok(ok.length > 0);
+    assert.ok(ok.length > 0, 'ok.length > 0');
     const latest = ok
       .map((r) => r.body.rotate_key_time as string)
       .sort()

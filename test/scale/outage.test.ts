@@ -72,7 +72,7 @@ describe('PostgreSQL outage', { skip: postgresSkip() }, () => {
       assert.equal(describeKey.body.error_code, 'KMS.0503');
       const readiness = await checkStoreReadiness(ts.server.database);
       assert.equal(readiness.ready, false);
-      assert.ok(readiness.reason);
+      assert.ok(readiness.reason, 'readiness.reason');
     } finally {
       await proxy.restore();
     }

@@ -40,8 +40,8 @@ test('count: the rule answers that many calls, then stays listed, used up', () =
   const rule = rules.add({ operation: '*', count: 2 });
   assert.equal(rule.remaining, 2);
   assert.equal(rules.activeCount, 1);
-  assert.ok(rules.take({ operation: 'RotateKey' }));
-  assert.ok(rules.take({ operation: 'RotateKey' }));
+  assert.ok(rules.take({ operation: 'RotateKey' }), "rules.take({ operation: 'RotateKey' })");
+  assert.ok(rules.take({ operation: 'RotateKey' }), "rules.take({ operation: 'RotateKey' })");
   assert.equal(rules.take({ operation: 'RotateKey' }), undefined);
   assert.deepEqual(
     rules.list().map((r) => [r.id, r.hits, r.remaining]),

@@ -18,7 +18,7 @@ describe('TokenCache', () => {
   test('bounded: the least recently used entry goes first', () => {
     const cache = new TokenCache(3, 60_000);
     for (const h of ['a', 'b', 'c']) cache.set(h, identity(h), 1_000_000, 0);
-    assert.ok(cache.get('a', 1)); // a is now the most recent
+    assert.ok(cache.get('a', 1), "cache.get('a', 1)"); // a is now the most recent
     cache.set('d', identity('d'), 1_000_000, 2);
     assert.equal(cache.size, 3);
     assert.equal(cache.get('b', 3), undefined, 'b was the least recently used');
@@ -30,11 +30,11 @@ describe('TokenCache', () => {
   test('an entry never outlives its token, nor the cache age', () => {
     const cache = new TokenCache(10, 60_000);
     cache.set('t', identity('p'), 5_000, 0);
-    assert.ok(cache.get('t', 4_999));
+    assert.ok(cache.get('t', 4_999), "cache.get('t', 4_999)");
     assert.equal(cache.get('t', 5_000), undefined, 'expired token');
     assert.equal(cache.size, 0, 'and dropped');
     cache.set('u', identity('p'), 1_000_000, 0);
-    assert.ok(cache.get('u', 59_999));
+    assert.ok(cache.get('u', 59_999), "cache.get('u', 59_999)");
     assert.equal(cache.get('u', 60_000), undefined, 'cached too long: ask the store again');
   });
 
@@ -76,7 +76,7 @@ describe('tokens across instances (one store, two providers)', () => {
     assert.equal(found?.projectId, ACME.p2.id);
     assert.equal(found?.principal.userName, 'admin');
     assert.equal(found?.principal.domainId, ACME.domainId);
-    assert.ok(await a.findToken(token));
+    assert.ok(await a.findToken(token), 'await a.findToken(token)');
     // Gone from the store: the caches still answer until their entries age out.
     await database.db.deleteFrom('tokens').where('token_hash', '=', tokenHash(token)).execute();
     assert.ok(await b.findToken(token), 'cached');
@@ -86,7 +86,7 @@ describe('tokens across instances (one store, two providers)', () => {
 
   test('expiry is honoured in the cache and in the store', async () => {
     const { token, expiresAt } = await issue();
-    assert.ok(await a.findToken(token));
+    assert.ok(await a.findToken(token), 'await a.findToken(token)');
     clock = expiresAt;
     assert.equal(await a.findToken(token), undefined, 'cached, but expired');
     assert.equal(await b.findToken(token), undefined, 'not cached, expired in the store');
@@ -98,7 +98,7 @@ describe('tokens across instances (one store, two providers)', () => {
     changed.accounts[0].users = changed.accounts[0].users.filter((u: any) => u.name !== 'admin');
     const restarted = new IamIdentityProvider(database, new Directory(validateIdentities(changed)), options);
     assert.equal(await restarted.findToken(token), undefined);
-    assert.ok(await a.findToken(token));
+    assert.ok(await a.findToken(token), 'await a.findToken(token)');
   });
 
   test('tokens that are not of our format never reach the store', async () => {
@@ -128,6 +128,9 @@ describe('tokens across instances (one store, two providers)', () => {
       [ACME.p1.id, ACME.p2.id],
     );
     // Plain passwords are not kept as given.
-    assert.ok(!JSON.stringify([...directory.accessKeys.values()]).includes(USERS.admin.password));
+    assert.ok(
+      !JSON.stringify([...directory.accessKeys.values()]).includes(USERS.admin.password),
+      '!JSON.stringify([...directory.accessKeys.values()]).includes(USERS.admin.password)',
+    );
   });
 });

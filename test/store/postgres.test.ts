@@ -181,7 +181,10 @@ describe('PostgreSQL store', { skip: postgresSkip() }, () => {
       const now = Date.now();
       const job = newJob(now);
       await instances[0]!.db.insertInto('jobs').values(job).execute();
-      assert.ok(await claimJob(instances[0]!.db, job.id, 'a', now, 1_000));
+      assert.ok(
+        await claimJob(instances[0]!.db, job.id, 'a', now, 1_000),
+        "await claimJob(instances[0]!.db, job.id, 'a', now, 1_000)",
+      );
       assert.equal(await claimJob(instances[1]!.db, job.id, 'b', now + 500, 1_000), undefined);
       assert.deepEqual(
         (await claimJobs(instances[1]!.db, 'postgres', 'b', now + 500, 1_000, 100)).filter(
@@ -200,7 +203,10 @@ describe('PostgreSQL store', { skip: postgresSkip() }, () => {
       const now = Date.now();
       const job = newJob(now);
       await instances[0]!.db.insertInto('jobs').values(job).execute();
-      assert.ok(await claimJob(instances[0]!.db, job.id, 'a', now, 1_000));
+      assert.ok(
+        await claimJob(instances[0]!.db, job.id, 'a', now, 1_000),
+        "await claimJob(instances[0]!.db, job.id, 'a', now, 1_000)",
+      );
       let committed = false;
       let releaseFinish!: () => void;
       const finishHeld = new Promise<void>((resolve) => {
@@ -212,7 +218,10 @@ describe('PostgreSQL store', { skip: postgresSkip() }, () => {
       });
       // A's finish transaction, exactly as the runner's: the ownership UPDATE first (it locks the row).
       const finish = instances[0]!.transaction(async (trx) => {
-        assert.ok(await updateOwnedJob(trx, job.id, 'a', { status: 'RUNNING', updated_at: now }));
+        assert.ok(
+          await updateOwnedJob(trx, job.id, 'a', { status: 'RUNNING', updated_at: now }),
+          "await updateOwnedJob(trx, job.id, 'a', { status: 'RUNNING', updated_at: now })",
+        );
         lockTaken();
         await finishHeld;
         assert.ok(
@@ -223,6 +232,7 @@ describe('PostgreSQL store', { skip: postgresSkip() }, () => {
             lease_owner: null,
             lease_expires_at: null,
           }),
+          "await updateOwnedJob(trx, job.id, 'a', { status: 'SUCCESS', progress: 100, end_at: now, lease_owner: null, lease_expires_at: null, })",
         );
       });
       await locked;
@@ -248,8 +258,14 @@ describe('PostgreSQL store', { skip: postgresSkip() }, () => {
       const now = Date.now();
       const job = newJob(now);
       await instances[0]!.db.insertInto('jobs').values(job).execute();
-      assert.ok(await claimJob(instances[0]!.db, job.id, 'a', now, 1_000));
-      assert.ok(await claimJob(instances[1]!.db, job.id, 'b', now + 2_000, 1_000)); // a's lease ran out
+      assert.ok(
+        await claimJob(instances[0]!.db, job.id, 'a', now, 1_000),
+        "await claimJob(instances[0]!.db, job.id, 'a', now, 1_000)",
+      );
+      assert.ok(
+        await claimJob(instances[1]!.db, job.id, 'b', now + 2_000, 1_000),
+        "await claimJob(instances[1]!.db, job.id, 'b', now + 2_000, 1_000)",
+      ); // a's lease ran out
       const outcomes = await Promise.all(
         (['a', 'b'] as const).map((owner, i) =>
           instances[i]!.transaction(async (trx) => {

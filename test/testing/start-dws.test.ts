@@ -69,7 +69,7 @@ describe('startDws', () => {
   test('two instances share nothing; the seed answers ids by name', async () => {
     assert.notEqual(a.endpoint, b.endpoint);
     assert.notEqual(a.ak, b.ak);
-    assert.ok(a.seeded?.clusters.c1 && a.seeded.keys.k1);
+    assert.ok(a.seeded?.clusters.c1 && a.seeded.keys.k1, 'a.seeded?.clusters.c1 && a.seeded.keys.k1');
     const listA = await call(a, 'GET', `/v1.0/${a.projectId}/clusters`);
     const listB = await call(b, 'GET', `/v1.0/${b.projectId}/clusters`);
     assert.equal(listA.body.count, 2);
@@ -141,7 +141,7 @@ describe('startDws', () => {
       encrypt: { master_key_id: a.seeded!.keys.k1, crypt_algorithm: 'generalCipher' },
     });
     assert.equal(started.status, 200, started.text);
-    assert.ok(started.headers.get('x-dws-fault'));
+    assert.ok(started.headers.get('x-dws-fault'), "started.headers.get('x-dws-fault')");
     const done = await a.completeJobs();
     assert.deepEqual(done.jobs, [{ job_id: started.body.job_id, status: 'FAIL' }]);
     const job = await call(a, 'GET', `/v1.0/${a.projectId}/job/${started.body.job_id}`);
@@ -558,7 +558,10 @@ describe('the /_dws/ control API', () => {
 
   test('the control API is in /openapi.json under its own tag', async () => {
     const doc = (await (await fetch(`${dws.endpoint}/openapi.json`)).json()) as any;
-    assert.ok(doc.tags.some((t: { name: string }) => t.name === 'emulator'));
+    assert.ok(
+      doc.tags.some((t: { name: string }) => t.name === 'emulator'),
+      "doc.tags.some((t: { name: string }) => t.name === 'emulator')",
+    );
     assert.deepEqual(doc.paths['/_dws/reset'].post.tags, ['emulator']);
     assert.equal(doc.paths['/_dws/faults'].post['x-permission'], 'dws:emulator:addFault');
   });
@@ -572,7 +575,7 @@ describe('the /_dws/ control API', () => {
     assert.equal(wrong.body.error_code, 'DWS.0103');
     assert.match(wrong.body.canonical_request, new RegExp(`^GET\\n/v1.0/${dws.projectId}/clusters/\\n`));
     assert.match(wrong.body.string_to_sign, /^SDK-HMAC-SHA256\n\d{8}T\d{6}Z\n[0-9a-f]{64}$/);
-    assert.ok(!wrong.text.includes(dws.sk));
+    assert.ok(!wrong.text.includes(dws.sk), '!wrong.text.includes(dws.sk)');
     // Nor anything derived from it: the signature the server expected (HMAC of its string to sign).
     const expected = createHmac('sha256', dws.sk).update(wrong.body.string_to_sign).digest('hex');
     assert.ok(!wrong.text.toLowerCase().includes(expected), 'the expected signature is in the body');
