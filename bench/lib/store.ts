@@ -77,19 +77,11 @@ function sqliteStore(path: string): BenchStore {
       return (open().prepare('SELECT count(*) AS n FROM clusters').get() as { n: number }).n;
     },
     async countConverting() {
-      // A connection of its own for each poll: a long-lived one was seen answering from an old snapshot
-      // of the file while the service converted (the count 0 at once, or never 0).
-      const fresh = new SqliteDatabase(path, { readonly: true });
-      try {
-        fresh.pragma('busy_timeout = 5000');
-        return (
-          fresh.prepare("SELECT count(*) AS n FROM clusters WHERE encryption_state = 'converting'").get() as {
-            n: number;
-          }
-        ).n;
-      } finally {
-        fresh.close();
-      }
+      return (
+        open().prepare("SELECT count(*) AS n FROM clusters WHERE encryption_state = 'converting'").get() as {
+          n: number;
+        }
+      ).n;
     },
     async pickClusters(n) {
       const d = open();
@@ -127,7 +119,9 @@ function sqliteStore(path: string): BenchStore {
       return sqliteStore(target);
     },
     async close() {
+      // Reopened by the next call (the store's files are copied with the connection closed: see run.ts).
       db?.close();
+      db = undefined;
       db = undefined;
     },
   };
