@@ -18,6 +18,18 @@ function refusal(body: unknown): string {
   assert.fail(`accepted ${JSON.stringify(body)}`);
 }
 
+/** A cluster with every field given: kept as it is. */
+const C2 = {
+  name: 'c2',
+  datastore_version: '8.2.1',
+  guest_agent_version: '8.3.0.300',
+  encryption: {
+    key: 'sm',
+    crypt_algorithm: 'SMcompatible',
+    last_rotate_key_time: '2026-01-02 03:04:05',
+  },
+} as const;
+
 describe('parseSeedDocument', () => {
   test('defaults: AES_256 keys, enabled, generalCipher; every documented field kept', () => {
     assert.deepEqual(parseSeedDocument({}), { keys: [], clusters: [] });
@@ -29,20 +41,7 @@ describe('parseSeedDocument', () => {
           { alias: 'sm', spec: 'SM4', state: 'disabled' },
           { alias: 'old', state: 'pending_deletion' },
         ],
-        clusters: [
-          { name: 'c1', encryption: { key: 'k1' } },
-          {
-            name: 'c2',
-            datastore_version: '8.2.1',
-            guest_agent_version: '8.3.0.300',
-            encryption: {
-              key: 'sm',
-              crypt_algorithm: 'SMcompatible',
-              last_rotate_key_time: '2026-01-02 03:04:05',
-            },
-          },
-          { name: 'plain' },
-        ],
+        clusters: [{ name: 'c1', encryption: { key: 'k1' } }, C2, { name: 'plain' }],
       }),
       {
         project_id: 'ab'.repeat(16),
@@ -53,16 +52,7 @@ describe('parseSeedDocument', () => {
         ],
         clusters: [
           { name: 'c1', encryption: { key: 'k1', crypt_algorithm: 'generalCipher' } },
-          {
-            name: 'c2',
-            datastore_version: '8.2.1',
-            guest_agent_version: '8.3.0.300',
-            encryption: {
-              key: 'sm',
-              crypt_algorithm: 'SMcompatible',
-              last_rotate_key_time: '2026-01-02 03:04:05',
-            },
-          },
+          C2,
           { name: 'plain' },
         ],
       },
