@@ -22,18 +22,11 @@ import {
 } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { eventually } from '../test/helpers/eventually.js';
 import { clusterBody } from '../test/helpers/server.js';
 import { type LoadGenerator, type LoadResult, pickLoadGenerator, runLoad } from './lib/load.js';
 import { officialSign, presignEncryptInfo, type SignedRequest, send } from './lib/presign.js';
-import {
-  type Child,
-  cpuSeconds,
-  peakRssMiB,
-  ROOT,
-  spawnCeiling,
-  spawnService,
-  waitFor,
-} from './lib/processes.js';
+import { type Child, cpuSeconds, peakRssMiB, ROOT, spawnCeiling, spawnService } from './lib/processes.js';
 import { ABLATE_PG_POOL, writeReport } from './lib/report.js';
 import { type BenchStore, openBenchStore } from './lib/store.js';
 
@@ -221,7 +214,7 @@ class Service {
     );
     exited.catch(() => {});
     // Polling stops once the process has exited (it would otherwise go on loading the machine).
-    const up = waitFor('the service', async () => gone || (await this.health()) < 500, 60_000);
+    const up = eventually('the service', async () => gone || (await this.health()) < 500, 60_000, 5);
     await Promise.race([up, exited]);
   }
 
@@ -517,7 +510,7 @@ async function operations(
       });
     });
     accepted = (performance.now() - t0) / 1000;
-    await waitFor('conversions', async () => (await bench.countConverting()) === 0, 300_000, 20);
+    await eventually('conversions', async () => (await bench.countConverting()) === 0, 300_000, 20);
   });
   record('conversion requests accepted (POST encrypt)', accepted);
   record('conversions completed (POST encrypt → encrypted, DWS_ENCRYPT_JOB_SECONDS=0)', conversion);

@@ -75,25 +75,6 @@ export async function spawnCeiling(body: string): Promise<Child> {
   return { process: child, port, spawnedAt, stop: stopper(child) };
 }
 
-/** Waits until `check` resolves true (polling every `everyMs`), or throws after `timeoutMs`. */
-export async function waitFor(
-  what: string,
-  check: () => Promise<boolean>,
-  timeoutMs = 30_000,
-  everyMs = 5,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
 /** Peak resident set size (VmHWM) of a process in MiB, from /proc (Linux); NaN elsewhere. */
 export function peakRssMiB(pid: number | undefined): number {
   if (pid === undefined) return Number.NaN;

@@ -1,6 +1,7 @@
 /** Authentication, the error format, and bad input: every refusal is a clear 4xx that changes nothing. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { eventually } from '../helpers/eventually.js';
 import { clusterBody, startTestServer, type TestServer } from '../helpers/server.js';
 import { stores } from '../helpers/stores.js';
 
@@ -225,12 +226,11 @@ for (const store of stores()) {
           encrypt: { master_key_id: id, crypt_algorithm: 'generalCipher' },
         });
         assertErrorFormat(early, 400, 'DWS.0401');
-        const deadline = Date.now() + 10_000;
         let status = 'CREATING';
-        while (status !== 'AVAILABLE' && Date.now() < deadline) {
-          await new Promise((r) => setTimeout(r, 50));
+        await eventually('the cluster is created', async () => {
           status = (await slow.call('GET', `/v1.0/${slow.projectId}/clusters/${id}`)).body.cluster.status;
-        }
+          return status === 'AVAILABLE';
+        });
         assert.equal(status, 'AVAILABLE');
       } finally {
         await slow.close({ removeData: true });

@@ -13,6 +13,7 @@ import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
 import { KeyService } from '../../src/services/kms.js';
 import { type Database, openDatabase } from '../../src/store/database.js';
+import { eventually } from '../helpers/eventually.js';
 import {
   type ApiResponse,
   clusterBody,
@@ -163,11 +164,10 @@ describe('several service processes on one PostgreSQL database', { skip: postgre
     // A replacement starts while the survivor waits out the lease and finishes the job.
     const replacement = startInstance('c');
     let job: ApiResponse | undefined;
-    for (let deadline = Date.now() + 15_000; Date.now() < deadline; ) {
+    await eventually('the survivor finishes the job', async () => {
       job = await survivor.call('GET', `/v1.0/${p}/job/${jobId}`);
-      if (['SUCCESS', 'FAIL'].includes(job.body.status)) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+      return ['SUCCESS', 'FAIL'].includes(job.body.status);
+    });
     assert.equal(job?.body.status, 'SUCCESS', job?.text);
     const stored = await direct.db
       .selectFrom('jobs')
